@@ -1,0 +1,69 @@
+"""The setup every notebook runs first: versions, seeds, threads, plotting style, offline mode.
+
+Introduced in notebook 01. Call :func:`setup_notebook` in a notebook's first code cell.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+
+from .train import get_device, seed_everything, set_threads
+
+_START_TIME: float | None = None
+
+DEFAULT_PACKAGES = ("torch", "transformers", "datasets", "tokenizers", "sacrebleu")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def setup_notebook(seed: int = 0, packages: tuple[str, ...] = DEFAULT_PACKAGES) -> dict:
+    """Prepare a notebook run and print what matters for reproducing it.
+
+    Sets ``HF_HUB_OFFLINE=1`` (unless already set) so that a stray hub download fails at once,
+    seeds Python/NumPy/PyTorch, fits PyTorch's threads to the machine, sets a readable
+    matplotlib style, and starts the notebook's run-time clock (see :func:`elapsed`).
+
+    Returns a dict with ``device``, ``threads`` and ``seed``.
+    """
+    global _START_TIME
+    _START_TIME = time.perf_counter()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    seed_everything(seed)
+    threads = set_threads()
+    device = get_device()
+    try:
+        import matplotlib as mpl
+        import seaborn as sns
+
+        sns.set_theme(context="notebook", style="whitegrid")
+        mpl.rcParams["figure.dpi"] = 72
+        mpl.rcParams["savefig.dpi"] = 72
+        mpl.rcParams["figure.max_open_warning"] = 0
+    except ImportError:  # plotting is optional for headless unit use
+        pass
+    versions = ", ".join(f"{name} {_version(name)}" for name in packages)
+    print(f"python {platform.python_version()} | {versions}")
+    print(f"device: {device} | torch threads: {threads} | seed: {seed}")
+    return {"device": device, "threads": threads, "seed": seed, "python": sys.version_info[:2]}
+
+
+def elapsed() -> float:
+    """Seconds since :func:`setup_notebook` was called (the notebook's ``runtime_s``)."""
+    if _START_TIME is None:
+        raise RuntimeError("elapsed() needs setup_notebook() to have been called first")
+    return time.perf_counter() - _START_TIME
+
+
+def full_profile() -> bool:
+    """True when ``COURSE_PROFILE=full``: train longer and larger (GPU/Colab); default is CPU."""
+    return os.environ.get("COURSE_PROFILE", "cpu").lower() == "full"

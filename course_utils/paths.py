@@ -1,0 +1,62 @@
+"""Where the course keeps its files: the checkout root, ``data/``, ``build/`` and the cache.
+
+Introduced in notebook 01 (setup cell). Every location can be overridden by an
+environment variable so that CI, Colab and a student's laptop can each put files
+where they like.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def repo_root() -> Path | None:
+    """Return the course checkout root (the folder with ``pyproject.toml`` and ``notebooks/``).
+
+    Returns ``None`` when the package is installed without a checkout (e.g. pip install from git
+    in Colab without cloning).
+    """
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "pyproject.toml").is_file() and (candidate / "notebooks").is_dir():
+        return candidate
+    return None
+
+
+def data_dir() -> Path:
+    """Folder of the small data files the course generates and commits (``data/``).
+
+    ``COURSE_DATA_DIR`` overrides it; without a checkout it falls back to ``~/.cache``.
+    """
+    env = os.environ.get("COURSE_DATA_DIR")
+    if env:
+        return Path(env)
+    root = repo_root()
+    if root is not None:
+        return root / "data"
+    return Path.home() / ".cache" / "attention-course" / "data"
+
+
+def build_dir() -> Path:
+    """Folder for executed notebooks and metrics (``build/``); ``COURSE_BUILD_DIR`` overrides it."""
+    env = os.environ.get("COURSE_BUILD_DIR")
+    if env:
+        return Path(env)
+    root = repo_root()
+    return (root if root is not None else Path.cwd()) / "build"
+
+
+def cache_dir() -> Path:
+    """Folder for fetched assets and notebook checkpoints (git-ignored ``.cache/``).
+
+    ``COURSE_CACHE_DIR`` overrides it; without a checkout it is ``~/.cache/attention-course``.
+    """
+    env = os.environ.get("COURSE_CACHE_DIR")
+    if env:
+        return Path(env)
+    root = repo_root()
+    if root is not None:
+        return root / ".cache"
+    return Path.home() / ".cache" / "attention-course"
