@@ -72,7 +72,9 @@ def execute_notebook(path: Path, out_path: Path, timeout: int = 900) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("selectors", nargs="*", help="notebook name prefixes, e.g. 01 02")
     parser.add_argument("--inplace", action="store_true", help="store outputs in notebooks/")
     parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout in s")

@@ -14,7 +14,11 @@ import torch
 
 
 def _as_numpy_2d(weights: torch.Tensor | np.ndarray, name: str = "weights") -> np.ndarray:
-    array = weights.detach().cpu().float().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights, dtype=float)
+    array = (
+        weights.detach().cpu().float().numpy()
+        if isinstance(weights, torch.Tensor)
+        else np.asarray(weights, dtype=float)
+    )
     if array.ndim != 2:
         raise ValueError(f"{name} must be 2-D [T_q, T_k], got shape {tuple(array.shape)}")
     return array
@@ -56,9 +60,18 @@ def attention_heatmap(
         height = min(8.0, 0.8 + 0.4 * len(query_tokens))
         _, ax = plt.subplots(figsize=(width, height))
     sns.heatmap(
-        array, ax=ax, cmap=cmap, vmin=0.0, vmax=max(1e-9, float(array.max())) if not annotate else 1.0,
-        xticklabels=list(key_tokens), yticklabels=list(query_tokens), cbar=cbar,
-        annot=annotate, fmt=".2f", square=False, linewidths=0.0,
+        array,
+        ax=ax,
+        cmap=cmap,
+        vmin=0.0,
+        vmax=max(1e-9, float(array.max())) if not annotate else 1.0,
+        xticklabels=list(key_tokens),
+        yticklabels=list(query_tokens),
+        cbar=cbar,
+        annot=annotate,
+        fmt=".2f",
+        square=False,
+        linewidths=0.0,
     )
     ax.tick_params(axis="x", labelrotation=60)
     ax.tick_params(axis="y", labelrotation=0)
@@ -68,7 +81,9 @@ def attention_heatmap(
                 raise ValueError(
                     f"gold link ({q_index}, {k_index}) lies outside the {array.shape} matrix"
                 )
-            ax.add_patch(plt.Rectangle((k_index, q_index), 1, 1, fill=False, edgecolor="red", lw=1.5))
+            ax.add_patch(
+                plt.Rectangle((k_index, q_index), 1, 1, fill=False, edgecolor="red", lw=1.5)
+            )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -88,7 +103,11 @@ def attention_grid(
 
     Token labels are drawn on the outer axes only when ``tokens`` is given and short.
     """
-    array = attentions.detach().cpu().float().numpy() if isinstance(attentions, torch.Tensor) else np.asarray(attentions, dtype=float)
+    array = (
+        attentions.detach().cpu().float().numpy()
+        if isinstance(attentions, torch.Tensor)
+        else np.asarray(attentions, dtype=float)
+    )
     if array.ndim != 4:
         raise ValueError(
             f"attentions must be 4-D [num_layers, num_heads, T_q, T_k], got shape {array.shape}"
@@ -97,8 +116,12 @@ def attention_grid(
     if tokens is not None and len(tokens) != t_k:
         raise ValueError(f"got {len(tokens)} tokens for attention maps of width {t_k}")
     fig, axes = plt.subplots(
-        num_layers, num_heads, figsize=(cell_size * num_heads, cell_size * num_layers),
-        squeeze=False, sharex=True, sharey=True,
+        num_layers,
+        num_heads,
+        figsize=(cell_size * num_heads, cell_size * num_layers),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
     )
     show_labels = tokens is not None and t_k <= 16
     for layer in range(num_layers):

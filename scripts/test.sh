@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up the environment and run all tests: lint, the unit tests of course_utils, and every
+# notebook under nbval (stored outputs compared on cells marked NBVAL_CHECK_OUTPUT).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k attention`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup_env.sh
+. scripts/_threads.sh
+export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-build/test-metrics}"
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest tests notebooks \
+    --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900 \
+    -p no:cacheprovider --durations 15 "$@"

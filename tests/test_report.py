@@ -1,0 +1,55 @@
+"""Tests of course_utils.report: the metrics JSON files and the course table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import report
+
+
+@pytest.fixture()
+def metrics_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_METRICS_DIR", str(tmp_path / "metrics"))
+    return tmp_path / "metrics"
+
+
+def test_record_writes_json_with_plain_numbers(metrics_folder):
+    path = report.record(
+        "01_bahdanau",
+        aer_attention=np.float32(0.25),
+        steps=torch.tensor(3),
+        ok=True,
+        runtime_s=12.5,
+    )
+    assert path == metrics_folder / "01_bahdanau.json"
+    data = json.loads(path.read_text())
+    assert data == {"aer_attention": 0.25, "ok": True, "runtime_s": 12.5, "steps": 3}
+
+
+def test_record_rejects_bad_names_and_values(metrics_folder):
+    with pytest.raises(ValueError, match="notebook id"):
+        report.record("../evil", x=1)
+    with pytest.raises(ValueError, match="at least one metric"):
+        report.record("02_dot_product")
+    with pytest.raises(TypeError, match="metric 'name' must be a number or bool, got str"):
+        report.record("02_dot_product", name="fast")
+    with pytest.raises(ValueError, match="metric 'loss' must be finite"):
+        report.record("02_dot_product", loss=float("nan"))
+    with pytest.raises(TypeError, match="metric 'vec' must be a scalar"):
+        report.record("02_dot_product", vec=torch.ones(3))
+
+
+def test_load_all_and_table(metrics_folder):
+    report.record("02_dot_product", max_abs_diff_vs_sdpa=1e-7, runtime_s=20.0)
+    report.record("01_bahdanau", aer_attention=0.05, frontier_monotone=False)
+    everything = report.load_all()
+    assert list(everything) == ["01_bahdanau", "02_dot_product"]
+    table = report.metrics_table(everything, {"01_bahdanau": 150.2})
+    lines = table.splitlines()
+    assert lines[0].split() == ["notebook", "run", "time", "metrics"]
+    assert "01_bahdanau" in lines[2] and "150 s" in lines[2] and "frontier_monotone=no" in lines[2]
+    assert "max_abs_diff_vs_sdpa=1e-07" in lines[3]
