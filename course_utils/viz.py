@@ -128,6 +128,7 @@ def attention_grid(
         for head in range(num_heads):
             ax = axes[layer, head]
             ax.imshow(array[layer, head], cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
+            ax.grid(False)
             ax.set_xticks([])
             ax.set_yticks([])
             if layer == 0:
