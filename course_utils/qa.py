@@ -1,0 +1,360 @@
+"""Extractive question answering: project-written passages, span helpers, exact match and F1.
+
+Introduced in notebook 04 (BERT with a start/end span head).
+
+The passages are generated from a seed (:func:`generate_passages`) and committed as
+``data/qa_passages.jsonl`` (:func:`write_passages`, :func:`load_qa`). Each passage tells five short
+facts about two people in shuffled order (birthplace, birth year, job, employer, instrument);
+a question ("Where does Maria work?") is answered by a span of the passage (SQuAD style,
+character offsets). Birthplace and birth year share the wording "was born in", so the model
+must read the question's relation, not only the answer's word type.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+from collections import Counter
+from pathlib import Path
+
+import torch
+from datasets import Dataset, DatasetDict
+
+from .paths import data_dir
+
+__all__ = [
+    "best_span",
+    "char_to_token_span",
+    "exact_match",
+    "f1_score",
+    "generate_passages",
+    "load_qa",
+    "normalize_answer",
+    "write_passages",
+]
+
+_NAMES = [
+    "Anna",
+    "Boris",
+    "Clara",
+    "David",
+    "Elena",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Irina",
+    "Jonas",
+    "Karin",
+    "Leon",
+    "Maria",
+    "Nikolai",
+    "Olga",
+    "Pavel",
+    "Rosa",
+    "Sergei",
+    "Tanya",
+    "Viktor",
+    "Wanda",
+    "Yuri",
+    "Zoe",
+    "Oscar",
+    "Lena",
+    "Igor",
+    "Nina",
+    "Anton",
+    "Vera",
+    "Max",
+]
+_CITIES = [
+    "Berlin",
+    "Moscow",
+    "Paris",
+    "Madrid",
+    "Lisbon",
+    "Prague",
+    "Vienna",
+    "Oslo",
+    "Kazan",
+    "Riga",
+    "Tallinn",
+    "Dublin",
+    "Geneva",
+    "Rome",
+    "Athens",
+    "Warsaw",
+    "Helsinki",
+    "Porto",
+    "New York",
+    "Saint Petersburg",
+    "Buenos Aires",
+    "Cape Town",
+    "Hong Kong",
+    "Tel Aviv",
+]
+_JOBS = [
+    "doctor",
+    "teacher",
+    "pilot",
+    "baker",
+    "lawyer",
+    "nurse",
+    "farmer",
+    "chemist",
+    "painter",
+    "engineer",
+    "journalist",
+    "librarian",
+    "carpenter",
+    "dentist",
+    "architect",
+    "chef",
+    "software developer",
+    "bus driver",
+    "police officer",
+    "music teacher",
+]
+_ORGS = [
+    "City Hospital",
+    "National Library",
+    "Central Bank",
+    "Grand Hotel",
+    "Science Museum",
+    "State Theatre",
+    "Harbour School",
+    "River Bakery",
+    "Green Farm",
+    "Union Station",
+    "Royal Opera",
+    "North Airport",
+    "Old Town Clinic",
+    "Metro Newspaper",
+    "Lake University",
+]
+_INSTRUMENTS = [
+    "piano",
+    "violin",
+    "guitar",
+    "cello",
+    "flute",
+    "drums",
+    "trumpet",
+    "harp",
+    "saxophone",
+    "accordion",
+    "clarinet",
+    "double bass",
+]
+
+# fact -> (sentence templates, question templates); {n} is the person, {a} the answer
+_FACTS = {
+    "city": (
+        ["{n} was born in {a}.", "{n} comes from {a}."],
+        ["Where was {n} born?", "Where does {n} come from?"],
+    ),
+    "year": (
+        ["{n} was born in {a}.", "{n}'s birthday falls in {a}."],
+        ["When was {n} born?", "In which year was {n} born?"],
+    ),
+    "job": (
+        ["{n} works as a {a}.", "By profession, {n} is a {a}."],
+        ["What is {n}'s job?", "What does {n} do for a living?"],
+    ),
+    "org": (
+        ["{n} is employed at the {a}.", "Every morning {n} goes to the {a}."],
+        ["Where does {n} work?", "Which place employs {n}?"],
+    ),
+    "instrument": (
+        ["In the evenings {n} plays the {a}.", "{n} is learning the {a}."],
+        ["Which instrument does {n} play?", "What does {n} play in the evenings?"],
+    ),
+}
+
+
+def _person(rng: random.Random, name: str) -> dict[str, str]:
+    return {
+        "city": rng.choice(_CITIES),
+        "year": str(rng.randint(1940, 2010)),
+        "job": rng.choice(_JOBS),
+        "org": rng.choice(_ORGS),
+        "instrument": rng.choice(_INSTRUMENTS),
+        "name": name,
+    }
+
+
+def generate_passages(
+    num_passages: int = 800,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+    interleave: bool = True,
+    shared_fact_types: bool = False,
+) -> list[dict]:
+    """Generate ``num_passages`` passages, each with one question per fact of one person.
+
+    Every row: ``{"id", "split" ("train"/"test"), "context", "qas": [{"question", "answer",
+    "answer_start"}]}``, where ``context[answer_start:answer_start + len(answer)] == answer``.
+    Test passages are the last ``test_fraction`` of the generated ones (the same seed gives the
+    same file). By default each kind of fact occurs once per passage (three facts about one
+    person, two about the other), so the question's relation ("where born", "when born", job,
+    employer, instrument) picks the answer; ``shared_fact_types=True`` lets both people have
+    the same kind of fact, so the model must also bind the answer to the right name (much
+    harder: a 2-layer BERT and MiniLM plateau near 0.7 exact match on a CPU budget).
+    ``interleave=False`` keeps each person's sentences together. Introduced in notebook 04.
+    """
+    if num_passages < 1:
+        raise ValueError(f"num_passages must be >= 1, got {num_passages}")
+    rng = random.Random(seed)
+    rows = []
+    n_test = int(round(test_fraction * num_passages))
+    for index in range(num_passages):
+        people = [_person(rng, name) for name in rng.sample(_NAMES, 2)]
+        if shared_fact_types:  # both people may have the same kind of fact (harder)
+            facts = [(p, fact) for p in people for fact in rng.sample(list(_FACTS), 3)]
+        else:  # each kind of fact once per passage: 3 about one person, 2 about the other
+            kinds = rng.sample(list(_FACTS), len(_FACTS))
+            facts = [(people[0], k) for k in kinds[:3]] + [(people[1], k) for k in kinds[3:]]
+        if interleave:
+            rng.shuffle(facts)
+        context, spans = "", {}
+        for person, fact in facts:
+            template = rng.choice(_FACTS[fact][0])
+            before, after = template.split("{a}")
+            prefix = (context + " " if context else "") + before.format(n=person["name"])
+            spans[(person["name"], fact)] = len(prefix)
+            context = prefix + person[fact] + after.format(n=person["name"])
+        qas = []
+        for person, fact in facts:
+            if rng.random() < 0.5:
+                continue
+            answer = person[fact]
+            start = spans[(person["name"], fact)]
+            assert context[start : start + len(answer)] == answer
+            question = rng.choice(_FACTS[fact][1]).format(n=person["name"])
+            qas.append({"question": question, "answer": answer, "answer_start": start})
+        if not qas:
+            person, fact = facts[0]
+            qas.append(
+                {
+                    "question": _FACTS[fact][1][0].format(n=person["name"]),
+                    "answer": person[fact],
+                    "answer_start": spans[(person["name"], fact)],
+                }
+            )
+        rows.append(
+            {
+                "id": f"p{index:04d}",
+                "split": "test" if index >= num_passages - n_test else "train",
+                "context": context,
+                "qas": qas,
+            }
+        )
+    return rows
+
+
+def write_passages(rows: list[dict], path: Path | None = None) -> Path:
+    """Write passages as JSON lines (default ``data/qa_passages.jsonl``)."""
+    path = Path(path) if path is not None else data_dir() / "qa_passages.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def load_qa(path: Path | None = None) -> DatasetDict:
+    """Load the committed passages as ``DatasetDict(train, test)``, one row per question.
+
+    Columns: ``id``, ``context``, ``question``, ``answer``, ``answer_start``.
+    Introduced in notebook 04.
+    """
+    path = Path(path) if path is not None else data_dir() / "qa_passages.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no QA passages at {path}; regenerate them with "
+            f"python -c 'from course_utils.qa import *; write_passages(generate_passages())'"
+        )
+    splits: dict[str, dict[str, list]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        columns = splits.setdefault(
+            row["split"], {k: [] for k in ("id", "context", "question", "answer", "answer_start")}
+        )
+        for number, qa in enumerate(row["qas"]):
+            columns["id"].append(f"{row['id']}-{number}")
+            columns["context"].append(row["context"])
+            for key in ("question", "answer", "answer_start"):
+                columns[key].append(qa[key])
+    return DatasetDict({name: Dataset.from_dict(cols) for name, cols in sorted(splits.items())})
+
+
+def char_to_token_span(
+    offsets: torch.Tensor, token_type_ids: torch.Tensor, start_char: int, end_char: int
+) -> tuple[int, int]:
+    """Token indices ``(start, end)`` (inclusive) of the passage tokens covering characters
+    ``[start_char, end_char)``.
+
+    ``offsets [T, 2]`` and ``token_type_ids [T]`` are one row of :func:`encode_batch` output
+    (passage tokens have segment 1). Returns ``(0, 0)`` (the [CLS] position) when the answer was
+    truncated away. Introduced in notebook 04.
+    """
+    if end_char <= start_char:
+        raise ValueError(f"end_char must exceed start_char, got [{start_char}, {end_char})")
+    start = end = None
+    for index, ((a, b), segment) in enumerate(
+        zip(offsets.tolist(), token_type_ids.tolist(), strict=True)
+    ):
+        if segment != 1 or b <= a:
+            continue
+        if start is None and a <= start_char < b:
+            start = index
+        if a < end_char <= b:
+            end = index
+    if start is None or end is None:
+        return 0, 0
+    return start, end
+
+
+def best_span(
+    start_logits: torch.Tensor, end_logits: torch.Tensor, allowed: torch.Tensor, max_len: int = 8
+) -> tuple[int, int]:
+    """The span ``(start, end)`` maximising ``start_logits[s] + end_logits[e]`` with
+    ``s <= e < s + max_len`` and both positions ``allowed`` (``[T]`` bool, e.g. passage tokens).
+
+    ``start_logits``, ``end_logits``: ``[T]``. Introduced in notebook 04.
+    """
+    if not bool(allowed.any()):
+        raise ValueError("allowed must mark at least one token position")
+    neg = torch.finfo(start_logits.dtype).min
+    s = start_logits.masked_fill(~allowed, neg)
+    e = end_logits.masked_fill(~allowed, neg)
+    scores = s[:, None] + e[None, :]  # [T, T]
+    length = torch.arange(len(s))
+    valid = (length[None, :] >= length[:, None]) & (length[None, :] < length[:, None] + max_len)
+    scores = scores.masked_fill(~valid, neg)
+    flat = int(scores.argmax())
+    return flat // len(s), flat % len(s)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, truth: str) -> float:
+    """1.0 if the normalised strings are equal, else 0.0 (SQuAD exact match)."""
+    return float(normalize_answer(prediction) == normalize_answer(truth))
+
+
+def f1_score(prediction: str, truth: str) -> float:
+    """Token-overlap F1 between the normalised strings (SQuAD F1)."""
+    pred, gold = normalize_answer(prediction).split(), normalize_answer(truth).split()
+    if not pred or not gold:
+        return float(pred == gold)
+    common = sum((Counter(pred) & Counter(gold)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(gold)
+    return 2 * precision * recall / (precision + recall)

@@ -1,0 +1,48 @@
+"""Tests of the corpus loaders (course_utils.corpora), on the real VADER asset."""
+
+import pytest
+
+from course_utils.corpora import (
+    read_vader,
+    transfer_toy_corpus,
+    vader_sentiment,
+    vader_unlabelled,
+)
+
+
+def test_read_vader_movie():
+    rows = read_vader("movie")
+    assert len(rows) == 10605
+    assert rows[0]["id"] == "1" and abs(rows[0]["rating"] - 2.26666666667) < 1e-9
+    assert rows[0]["text"].startswith("The Rock is destined")
+    assert all(-4 <= r["rating"] <= 4 for r in rows)
+    with pytest.raises(ValueError, match="source must be one of"):
+        read_vader("imdb")
+
+
+def test_sentiment_split_is_fixed_by_seed():
+    a, b = vader_sentiment(seed=0), vader_sentiment(seed=0)
+    assert a["test"]["text"] == b["test"]["text"]
+    assert len(a["train"]) + len(a["test"]) == 10605 - 37  # neutral snippets dropped
+    assert abs(len(a["test"]) / (len(a["train"]) + len(a["test"])) - 0.2) < 0.001
+    assert set(a["train"]["label"]) == {0, 1}
+    assert all(
+        (r > 0) == bool(lab) for r, lab in zip(a["test"]["rating"], a["test"]["label"], strict=True)
+    )
+    assert vader_sentiment(seed=1)["test"]["text"] != a["test"]["text"]
+
+
+def test_unlabelled_excludes_given_texts():
+    test_texts = set(vader_sentiment()["test"]["text"])
+    unl = vader_unlabelled(exclude=test_texts)["train"]
+    assert set(unl["source"]) == {"movie", "tweets", "amazon", "nyt"}
+    assert not test_texts & set(unl["text"])
+    assert len(unl) > 20000
+
+
+def test_toy_corpus_words_are_disjoint():
+    toy = transfer_toy_corpus(num_unlabelled=100, num_labelled=20, num_test=20)
+    train_words = {w for t in toy["train"]["text"] for w in t.split()}
+    test_words = {w for t in toy["test"]["text"] for w in t.split()}
+    assert "good" in train_words and "good" not in test_words
+    assert sum(toy["train"]["label"]) == 10

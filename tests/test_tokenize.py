@@ -1,0 +1,65 @@
+"""Tests of the WordPiece tokenizer path (course_utils.tokenize)."""
+
+import pytest
+
+from course_utils.tokenize import encode_batch, load_tokenizer, train_wordpiece
+
+TEXTS = ["the movie was good", "the movie was bad", "a good film", "a bad film"] * 20
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return train_wordpiece(TEXTS, vocab_size=60, min_frequency=1)
+
+
+def test_special_ids_and_pairs(tok):
+    assert [
+        tok.pad_token_id,
+        tok.unk_token_id,
+        tok.cls_token_id,
+        tok.sep_token_id,
+        tok.mask_token_id,
+    ] == [0, 1, 2, 3, 4]
+    enc = encode_batch(
+        tok, ["The movie", "a good film was good"], ["was bad", "x"], return_offsets=True
+    )
+    ids = enc["input_ids"]
+    assert ids.shape == enc["attention_mask"].shape == enc["token_type_ids"].shape
+    assert tok.convert_ids_to_tokens(ids[0, :5].tolist()) == [
+        "[CLS]",
+        "the",
+        "movie",
+        "[SEP]",
+        "was",
+    ]
+    assert enc["token_type_ids"][0].tolist()[:6] == [0, 0, 0, 0, 1, 1]
+    assert enc["offset_mapping"].shape == (*ids.shape, 2)
+    assert (
+        enc["attention_mask"][0].sum() < ids.shape[1]
+        or enc["attention_mask"][1].sum() < ids.shape[1]
+    )
+
+
+def test_truncation(tok):
+    enc = encode_batch(tok, ["good " * 50], max_len=8)
+    assert enc["input_ids"].shape == (1, 8)
+
+
+def test_rejects_empty_input(tok):
+    with pytest.raises(ValueError, match="non-empty list"):
+        encode_batch(tok, [])
+    with pytest.raises(ValueError, match=r"texts\[1\] is empty"):
+        encode_batch(tok, ["good", "  "])
+    with pytest.raises(TypeError, match=r"texts\[0\] must be a str"):
+        encode_batch(tok, [3])
+    with pytest.raises(ValueError, match="one entry per text"):
+        encode_batch(tok, ["a", "b"], ["c"])
+    with pytest.raises(ValueError, match="at least one non-empty"):
+        train_wordpiece(["", " "])
+
+
+def test_save_and_load(tok, tmp_path):
+    path = tmp_path / "tok.json"
+    tok.backend_tokenizer.save(str(path))
+    again = load_tokenizer(path)
+    assert again("a good film")["input_ids"] == tok("a good film")["input_ids"]
