@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
 . scripts/_threads.sh
-export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-build/test-metrics}"
+export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-$PWD/build/test-metrics}"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest tests notebooks \
     --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900 \
