@@ -18,6 +18,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .metrics import check_parallel_sentences
+from .viz import as_numpy_2d
+
 __all__ = [
     "IBMModel1",
     "aer",
@@ -202,13 +205,7 @@ def attention_to_links(
     Returns:
         Sorted list of links ``(source index, target index)``.
     """
-    array = (
-        weights.detach().cpu().float().numpy()
-        if isinstance(weights, torch.Tensor)
-        else np.asarray(weights, dtype=float)
-    )
-    if array.ndim != 2:
-        raise ValueError(f"weights must be 2-D [T_tgt, T_src], got shape {tuple(array.shape)}")
+    array = as_numpy_2d(weights, "weights")
     t_tgt, t_src = array.shape
     src_len = t_src if src_len is None else src_len
     tgt_len = t_tgt if tgt_len is None else tgt_len
@@ -269,20 +266,9 @@ class IBMModel1:
 
     @staticmethod
     def _check_corpus(src_sentences: Sequence, tgt_sentences: Sequence) -> None:
-        if len(src_sentences) != len(tgt_sentences):
-            raise ValueError(
-                f"src_sentences and tgt_sentences must have the same length, got "
-                f"{len(src_sentences)} and {len(tgt_sentences)}"
-            )
-        if len(src_sentences) == 0:
-            raise ValueError("the corpus is empty: need at least one sentence pair")
+        check_parallel_sentences(src_sentences, tgt_sentences, ("src_sentences", "tgt_sentences"))
         for name, sentences in (("src_sentences", src_sentences), ("tgt_sentences", tgt_sentences)):
             for k, sentence in enumerate(sentences):
-                if isinstance(sentence, str) or not isinstance(sentence, Sequence):
-                    raise TypeError(
-                        f"{name}[{k}] must be a list of tokens, got {type(sentence).__name__}"
-                        + (" (use .split())" if isinstance(sentence, str) else "")
-                    )
                 if len(sentence) == 0:
                     raise ValueError(f"{name}[{k}] is empty")
 

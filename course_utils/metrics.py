@@ -16,20 +16,32 @@ __all__ = ["accuracy_by_length_bin", "bleu", "length_bins", "token_accuracy"]
 BIN_NAMES = {3: ("shortest", "middle", "longest")}
 
 
-def _check_pairs(hyps: Sequence, refs: Sequence) -> None:
-    if len(hyps) != len(refs):
+def check_parallel_sentences(
+    first: Sequence, second: Sequence, names: tuple[str, str] = ("hyps", "refs")
+) -> None:
+    """Check two equally long, non-empty lists of token lists (sentence pairs).
+
+    Shared by the metrics here and by IBM Model 1 (``course_utils.alignment``); introduced in
+    notebook 01. Raises ``ValueError`` for different lengths or no pairs, ``TypeError`` for an
+    item that is not a list of tokens (a plain string gets the hint to ``.split()`` it).
+    """
+    if len(first) != len(second):
         raise ValueError(
-            f"hyps and refs must have the same length, got {len(hyps)} and {len(refs)}"
+            f"{names[0]} and {names[1]} must have the same length, got {len(first)} and {len(second)}"
         )
-    if len(refs) == 0:
-        raise ValueError("need at least one hypothesis/reference pair, got none")
-    for name, sentences in (("hyps", hyps), ("refs", refs)):
+    if len(first) == 0:
+        raise ValueError(f"need at least one {names[0]}/{names[1]} pair, got none")
+    for name, sentences in zip(names, (first, second), strict=True):
         for k, sentence in enumerate(sentences):
             if isinstance(sentence, str) or not isinstance(sentence, Sequence):
                 raise TypeError(
                     f"{name}[{k}] must be a list of tokens, got {type(sentence).__name__}"
                     + (" (use .split())" if isinstance(sentence, str) else "")
                 )
+
+
+def _check_pairs(hyps: Sequence, refs: Sequence) -> None:
+    check_parallel_sentences(hyps, refs, ("hyps", "refs"))
     empty = [k for k, ref in enumerate(refs) if len(ref) == 0]
     if empty:
         raise ValueError(f"refs {empty[:5]} are empty: every reference needs at least one token")

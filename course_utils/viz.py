@@ -13,7 +13,8 @@ import seaborn as sns
 import torch
 
 
-def _as_numpy_2d(weights: torch.Tensor | np.ndarray, name: str = "weights") -> np.ndarray:
+def as_numpy_2d(weights: torch.Tensor | np.ndarray, name: str = "weights") -> np.ndarray:
+    """A tensor or array-like ``[T_q, T_k]`` as a float NumPy array; other ranks raise ``ValueError``."""
     array = (
         weights.detach().cpu().float().numpy()
         if isinstance(weights, torch.Tensor)
@@ -49,7 +50,7 @@ def attention_heatmap(
         gold: optional gold links ``(query_index, key_index)``, drawn as red squares.
         annotate: write the weight into each cell (small matrices only).
     """
-    array = _as_numpy_2d(weights)
+    array = as_numpy_2d(weights)
     if array.shape != (len(query_tokens), len(key_tokens)):
         raise ValueError(
             f"weights shape {array.shape} does not match {len(query_tokens)} query tokens "
@@ -159,7 +160,7 @@ def score_grid(
     vmax: float | None = 1.0,
 ) -> plt.Axes:
     """Draw one number per (layer, head), e.g. a per-head accuracy ``[num_layers, num_heads]``."""
-    array = _as_numpy_2d(scores, "scores")
+    array = as_numpy_2d(scores, "scores")
     if ax is None:
         _, ax = plt.subplots(figsize=(1.0 + 0.7 * array.shape[1], 0.8 + 0.5 * array.shape[0]))
     sns.heatmap(array, ax=ax, annot=True, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, cbar=False)
