@@ -25,9 +25,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dialogue import load_chatterbot_pairs
 from .paths import data_dir
+from .shakespeare import (
+    SHAKESPEARE_PLAYS,
+    BPETokenizer,
+    CharTokenizer,
+    load_shakespeare,
+    make_tokenizer,
+)
 
-__all__ = [
+__all__ = [  # the real corpora of notebook 05 are built in .shakespeare and .dialogue
+    "SHAKESPEARE_PLAYS",
+    "BPETokenizer",
+    "CharTokenizer",
+    "load_chatterbot_pairs",
+    "load_shakespeare",
+    "make_tokenizer",
     "EN_RU_FILE",
     "EN_RU_SEED",
     "EN_RU_SPLITS",
@@ -584,13 +598,28 @@ def load_en_ru_parallel(path: Path | str | None = None, regenerate: bool = True)
 GENERATORS = {EN_RU_FILE: generate_en_ru_parallel}
 
 
+def all_generators() -> dict:
+    """Every generated file of ``data/``: this module's and those of the modules built on it."""
+    # Imported here: these modules import this one (lexicon, write_jsonl).
+    from .preferences import GENERATORS as RLHF_GENERATORS
+    from .summarization import SUMMARIES_FILE, generate_summaries
+    from .winograd import GENERATORS as WINOGRAD_GENERATORS
+
+    return {
+        **GENERATORS,
+        **WINOGRAD_GENERATORS,
+        SUMMARIES_FILE: generate_summaries,
+        **RLHF_GENERATORS,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.data [--check]``: (re)write or verify every generated file."""
     parser = argparse.ArgumentParser(description="Generate the course's synthetic data files.")
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     status = 0
-    for name, generator in GENERATORS.items():
+    for name, generator in all_generators().items():
         path = data_dir() / name
         text = "".join(_dumps(r) + "\n" for r in generator())
         if args.check:
