@@ -26,7 +26,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .attention import causal_mask
-from .transformer import DecoderBlock, Embeddings, EncoderBlock, key_padding_mask
+from .transformer import (
+    DecoderBlock,
+    Embeddings,
+    EncoderBlock,
+    check_config_sizes,
+    key_padding_mask,
+)
 
 __all__ = [
     "BartConfig",
@@ -58,25 +64,8 @@ class BartConfig:
     eos_id: int = 2
 
     def __post_init__(self) -> None:
-        for name in (
-            "vocab_size",
-            "d_model",
-            "num_heads",
-            "num_encoder_layers",
-            "num_decoder_layers",
-            "d_ff",
-            "max_len",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.d_model % self.num_heads != 0:
-            raise ValueError(
-                f"d_model must be divisible by num_heads, got d_model={self.d_model}, "
-                f"num_heads={self.num_heads}"
-            )
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        sizes = ("vocab_size", "d_model", "num_heads", "num_encoder_layers")
+        check_config_sizes(self, (*sizes, "num_decoder_layers", "d_ff", "max_len"))
         for name in ("pad_id", "bos_id", "eos_id"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):

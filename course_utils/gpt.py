@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .attention import MultiHeadAttention, causal_mask
-from .transformer import DecoderBlock
+from .transformer import DecoderBlock, check_config_sizes
 
 __all__ = [
     "GPT",
@@ -63,17 +63,9 @@ class GPTConfig:
     pad_id: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "d_model", "num_heads", "num_layers", "d_ff", "max_len"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.d_model % self.num_heads != 0:
-            raise ValueError(
-                f"d_model must be divisible by num_heads, got d_model={self.d_model}, "
-                f"num_heads={self.num_heads}"
-            )
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        check_config_sizes(
+            self, ("vocab_size", "d_model", "num_heads", "num_layers", "d_ff", "max_len")
+        )
         if self.pad_id is not None and (
             not isinstance(self.pad_id, int)
             or isinstance(self.pad_id, bool)

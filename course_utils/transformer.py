@@ -17,6 +17,7 @@ broadcastable to ``[B, num_heads, T_q, T_k]``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -25,6 +26,7 @@ from torch import Tensor, nn
 from .attention import MultiHeadAttention
 
 __all__ = [
+    "check_config_sizes",
     "DecoderBlock",
     "Embeddings",
     "EncoderBlock",
@@ -32,6 +34,29 @@ __all__ = [
     "TransformerConfig",
     "key_padding_mask",
 ]
+
+
+def check_config_sizes(
+    config: object, size_names: Sequence[str], dropout_names: Sequence[str] = ("dropout",)
+) -> None:
+    """Validate a model config: sizes are positive ints, ``d_model`` is divisible by
+    ``num_heads`` and dropout rates lie in [0, 1); raises ``ValueError`` naming the field.
+
+    Shared by the configs of BERT (notebook 04), GPT (05) and BART (06).
+    """
+    for name in size_names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if config.d_model % config.num_heads != 0:
+        raise ValueError(
+            f"d_model must be divisible by num_heads, got d_model={config.d_model}, "
+            f"num_heads={config.num_heads}"
+        )
+    for name in dropout_names:
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
 
 
 @dataclass
@@ -55,18 +80,11 @@ class TransformerConfig:
     pad_id: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "d_model", "num_heads", "num_layers", "d_ff", "max_len"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.d_model % self.num_heads != 0:
-            raise ValueError(
-                f"d_model must be divisible by num_heads, got d_model={self.d_model}, "
-                f"num_heads={self.num_heads}"
-            )
-        for name in ("dropout", "attention_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        check_config_sizes(
+            self,
+            ("vocab_size", "d_model", "num_heads", "num_layers", "d_ff", "max_len"),
+            ("dropout", "attention_dropout"),
+        )
 
     def to_dict(self) -> dict:
         """The config as a plain dict (saved next to checkpoints)."""
