@@ -61,14 +61,12 @@ def read_vader(source: str, folder: Path | None = None) -> list[dict]:
 
 
 def _split(rows: list[dict], test_size: float, seed: int) -> tuple[list[dict], list[dict]]:
+    # Both splits come out in the shuffled order: the VADER files are sorted by rating, so a
+    # prefix such as train[:200] of the file order would be almost all positive.
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     n_test = int(round(test_size * len(rows)))
-    test_ids = set(order[:n_test])
-    return (
-        [r for i, r in enumerate(rows) if i not in test_ids],
-        [r for i, r in enumerate(rows) if i in test_ids],
-    )
+    return [rows[i] for i in order[n_test:]], [rows[i] for i in order[:n_test]]
 
 
 def vader_sentiment(
@@ -78,6 +76,7 @@ def vader_sentiment(
 
     Returns ``DatasetDict(train, test)`` with columns ``text``, ``label``, ``rating``; the test
     split is a fixed random ``test_size`` fraction chosen by ``seed`` (same seed, same split).
+    Both splits are in a shuffled order, so any prefix (``train[:200]``) is a random sample.
     Introduced in notebook 04.
     """
     if not 0.0 < test_size < 1.0:

@@ -32,6 +32,15 @@ def test_sentiment_split_is_fixed_by_seed():
     assert vader_sentiment(seed=1)["test"]["text"] != a["test"]["text"]
 
 
+def test_sentiment_prefixes_are_random_samples():
+    # The VADER file is sorted by rating: a prefix in file order was 97 % positive.
+    d = vader_sentiment(seed=0)
+    for split in ("train", "test"):
+        labels = d[split]["label"]
+        assert 0.4 < sum(labels[:200]) / 200 < 0.6, split
+        assert 0.45 < sum(labels[:1000]) / 1000 < 0.55, split
+
+
 def test_unlabelled_excludes_given_texts():
     test_texts = set(vader_sentiment()["test"]["text"])
     unl = vader_unlabelled(exclude=test_texts)["train"]

@@ -1,0 +1,366 @@
+"""Transfer learning helpers: labelled subsets, fine-tuning a classifier from a chosen start,
+frozen features with a linear probe, and the small BERT pre-trained in notebook 04.
+
+Introduced in notebook 07 (transfer learning); notebook 08 (LoRA) fine-tunes MiniLM with the
+same functions. The fine-tuning recipe is the one of notebook 04 (mean-pooled
+:class:`~course_utils.models.BertForSequenceClassification`, AdamW, warm-up + cosine, a fixed
+number of steps).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .models import BertConfig, BertForMaskedLM, BertForSequenceClassification, mask_tokens
+from .tokenize import encode_batch
+from .train import TrainHistory, seed_everything, train_loop, warmup_cosine_schedule
+
+__all__ = [
+    "SMALL_BERT",
+    "LinearProbe",
+    "accuracy",
+    "cached_result",
+    "finetune_classifier",
+    "load_or_pretrain_small_bert",
+    "pretrain_mlm",
+    "sentence_features",
+    "shuffled_batches",
+    "subsample",
+    "train_probe",
+]
+
+SMALL_BERT = dict(d_model=128, num_heads=4, num_layers=2, d_ff=512, max_len=128)
+"""The small BERT of notebook 04 (``BertConfig(vocab_size=len(tokenizer), **SMALL_BERT)``)."""
+
+
+def subsample(
+    texts: Sequence[str], labels: Sequence[int], n: int | None, seed: int = 0
+) -> tuple[list[str], list[int]]:
+    """A labelled subset of ``n`` examples drawn by ``seed``, balanced between the classes
+    (``n // num_classes`` each, the remainder from the first classes); ``n=None`` or
+    ``n >= len(texts)`` returns everything (in the original order).
+
+    Same seed, same subset; a different seed gives another subset (the spread of a learning
+    curve at small sizes). Introduced in notebook 07.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"texts and labels differ in length: {len(texts)} vs {len(labels)}")
+    if n is None or n >= len(texts):
+        return list(texts), list(labels)
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be a positive int or None, got {n!r}")
+    rng = random.Random(seed)
+    classes = sorted(set(labels))
+    by_class = {c: [i for i, y in enumerate(labels) if y == c] for c in classes}
+    picked: list[int] = []
+    for k, c in enumerate(classes):
+        want = n // len(classes) + (1 if k < n % len(classes) else 0)
+        if want > len(by_class[c]):
+            raise ValueError(f"n={n} needs {want} examples of class {c}, only {len(by_class[c])}")
+        picked += rng.sample(by_class[c], want)
+    rng.shuffle(picked)
+    return [texts[i] for i in picked], [labels[i] for i in picked]
+
+
+def shuffled_batches(items: Sequence, batch_size: int, seed: int = 0) -> Callable:
+    """A factory of shuffled batches for :func:`~course_utils.train.train_loop` (a new order each
+    epoch, seeded; batches of exactly ``batch_size``, or all items if there are fewer).
+
+    Introduced in notebook 04 (as a notebook function), in the package since notebook 07.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    rng = random.Random(seed)
+    size = min(batch_size, len(items))
+
+    def epoch():
+        order = rng.sample(range(len(items)), len(items))
+        for i in range(0, len(order) - size + 1, size):
+            yield [items[j] for j in order[i : i + size]]
+
+    return epoch
+
+
+def finetune_classifier(
+    init_bert: nn.Module | None,
+    config: BertConfig,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    num_steps: int,
+    tokenizer,
+    *,
+    lr: float = 5e-4,
+    batch_size: int = 32,
+    max_len: int = 64,
+    seed: int = 0,
+    prepare: Callable[[nn.Module], object] | None = None,
+    desc: str = "fine-tune",
+    progress: bool = True,
+    device: torch.device | str | None = None,
+) -> tuple[BertForSequenceClassification, TrainHistory]:
+    """Train a 2-way mean-pooled classifier for ``num_steps`` steps of ``batch_size`` texts.
+
+    The encoder starts from ``init_bert``'s weights (a ``BertModel``; ``None`` = random, i.e.
+    from scratch). ``prepare(model)`` may change the model before training (e.g. freeze it or
+    wrap layers with LoRA, notebook 08); only parameters with ``requires_grad`` are optimised.
+    ``device`` (default CPU) is where the model trains. Returns ``(model in eval mode,
+    history)``. Introduced in notebook 04, in the package since notebook 07.
+    """
+    seed_everything(seed)
+    model = BertForSequenceClassification(config, num_labels=2, pooling="mean")
+    if init_bert is not None:
+        missing, unexpected = model.bert.load_state_dict(init_bert.state_dict(), strict=False)
+        if unexpected or not all(k.startswith("pooler") for k in missing):
+            raise ValueError(
+                f"init_bert does not fit config: missing {missing}, unexpected {unexpected}"
+            )
+    if prepare is not None:
+        prepare(model)
+    if device is not None:
+        model.to(device)
+    pairs = list(zip(texts, labels, strict=True))
+    device = next(model.parameters()).device
+
+    def loss_fn(model, batch):
+        enc = encode_batch(tokenizer, [t for t, _ in batch], max_len=max_len)
+        logits = model(enc["input_ids"].to(device), enc["attention_mask"].to(device))
+        return F.cross_entropy(logits, torch.tensor([y for _, y in batch], device=device))
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    history = train_loop(
+        model,
+        shuffled_batches(pairs, batch_size, seed=seed),
+        loss_fn,
+        opt,
+        num_steps,
+        scheduler=warmup_cosine_schedule(opt, num_steps, num_steps // 10),
+        desc=desc,
+        progress=progress,
+    )
+    return model.eval(), history
+
+
+def _length_order(texts: Sequence[str]) -> list[int]:
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch well
+
+
+@torch.no_grad()
+def accuracy(
+    model: nn.Module,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    tokenizer,
+    max_len: int = 64,
+    batch_size: int = 128,
+) -> float:
+    """Share of ``texts`` whose arg-max class (``model(input_ids, attention_mask)`` gives
+    logits ``[B, C]``) equals the label. Introduced in notebook 04, in the package since 07."""
+    if len(texts) != len(labels) or not texts:
+        raise ValueError(f"need as many labels as texts (> 0), got {len(texts)}, {len(labels)}")
+    model.eval()
+    device = next(model.parameters()).device
+    order, correct = _length_order(texts), 0
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        enc = encode_batch(tokenizer, [texts[j] for j in idx], max_len=max_len)
+        logits = model(enc["input_ids"].to(device), enc["attention_mask"].to(device))
+        correct += (logits.argmax(-1).cpu() == torch.tensor([labels[j] for j in idx])).sum().item()
+    return correct / len(texts)
+
+
+@torch.no_grad()
+def sentence_features(
+    bert: nn.Module, texts: Sequence[str], tokenizer, max_len: int = 64, batch_size: int = 128
+) -> Tensor:
+    """Frozen sentence vectors: the mean of the last hidden states over the real tokens.
+
+    ``bert`` is a course ``BertModel`` (returns ``.last_hidden_state [B, T, d]``). Returns
+    ``[len(texts), d_model]`` in the order of ``texts``. Introduced in notebook 07.
+    """
+    bert.eval()
+    device = next(bert.parameters()).device
+    order = _length_order(texts)
+    out = torch.empty(len(texts), bert.config.d_model)
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        enc = encode_batch(tokenizer, [texts[j] for j in idx], max_len=max_len)
+        mask = enc["attention_mask"].to(device)
+        hidden = bert(enc["input_ids"].to(device), mask).last_hidden_state
+        weights = mask.to(hidden.dtype).unsqueeze(-1)
+        out[idx] = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)).cpu()
+    return out
+
+
+class LinearProbe(nn.Module):
+    """Logistic regression on frozen features: standardise with the training mean and std, then
+    ``Linear(d, num_classes)``. ``forward(features [N, d]) -> logits [N, C]``.
+
+    Introduced in notebook 07.
+    """
+
+    def __init__(self, mean: Tensor, std: Tensor, num_classes: int = 2):
+        super().__init__()
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("std", std.clone())
+        self.linear = nn.Linear(mean.numel(), num_classes)
+
+    def forward(self, features: Tensor) -> Tensor:
+        return self.linear((features - self.mean) / self.std)
+
+    @torch.no_grad()
+    def accuracy(self, features: Tensor, labels: Sequence[int] | Tensor) -> float:
+        """Share of rows of ``features [N, d]`` classified as ``labels [N]``."""
+        labels = torch.as_tensor(labels)
+        return (self(features).argmax(-1) == labels).float().mean().item()
+
+
+def train_probe(
+    features: Tensor,
+    labels: Sequence[int] | Tensor,
+    weight_decay: float = 1e-2,
+    max_iter: int = 100,
+) -> LinearProbe:
+    """Fit a :class:`LinearProbe` by full-batch L-BFGS on cross-entropy +
+    ``weight_decay / 2 * |W|^2`` (deterministic: the weights start at zero).
+
+    ``features [N, d]``, ``labels [N]``. The larger ``weight_decay``, the smoother the probe
+    (needed with few labels). Introduced in notebook 07.
+    """
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    if features.dim() != 2 or features.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"features must be [N, d] with N = len(labels) = {labels.shape[0]}, "
+            f"got {tuple(features.shape)}"
+        )
+    features = features.float()
+    mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
+    if features.shape[0] < 2:
+        std = torch.ones_like(mean)
+    probe = LinearProbe(mean, std, num_classes=int(labels.max()) + 1)
+    nn.init.zeros_(probe.linear.weight)
+    nn.init.zeros_(probe.linear.bias)
+    opt = torch.optim.LBFGS(
+        probe.linear.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe"
+    )
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(probe(features), labels)
+        loss = loss + weight_decay / 2 * probe.linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return probe.eval()
+
+
+def pretrain_mlm(
+    config: BertConfig,
+    texts: Sequence[str],
+    num_steps: int,
+    tokenizer,
+    *,
+    path: Path | None = None,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    max_len: int = 64,
+    device: torch.device | str | None = None,
+) -> tuple[BertForMaskedLM, TrainHistory | None]:
+    """Masked-LM pre-training of a :class:`BertForMaskedLM`, train-or-load.
+
+    Seed 0, 15 % of the tokens picked with BERT's 80/10/10 rule (:func:`mask_tokens`), AdamW,
+    warm-up + cosine, ``num_steps`` steps of ``batch_size`` texts (at most ``max_len`` pieces).
+    When ``path`` is given and exists, the weights are loaded from it instead (history ``None``);
+    a trained model is saved there. Returns ``(model in eval mode, history or None)``.
+    Introduced in notebook 04, in the package since notebook 07.
+    """
+    seed_everything(0)
+    model = BertForMaskedLM(config).to(device or "cpu")
+    device = next(model.parameters()).device
+    if path is not None and Path(path).is_file():
+        model.load_state_dict(torch.load(path, map_location=device))
+        return model.eval(), None
+    special_ids = {tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id}
+    g = torch.Generator().manual_seed(0)
+
+    def loss_fn(model, batch):
+        enc = encode_batch(tokenizer, batch, max_len=max_len)
+        ids, labels = mask_tokens(
+            enc["input_ids"], tokenizer.mask_token_id, len(tokenizer), special_ids, generator=g
+        )
+        return model(ids.to(device), enc["attention_mask"].to(device), labels=labels.to(device))[0]
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    history = train_loop(
+        model,
+        shuffled_batches(list(texts), batch_size),
+        loss_fn,
+        opt,
+        num_steps,
+        scheduler=warmup_cosine_schedule(opt, num_steps, num_steps // 10),
+        desc=Path(path).stem if path is not None else "mlm",
+    )
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), path)
+    return model.eval(), history
+
+
+def load_or_pretrain_small_bert(
+    tokenizer,
+    texts: Sequence[str],
+    folder: Path,
+    num_steps: int = 300,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    max_len: int = 64,
+) -> tuple[BertForMaskedLM, bool]:
+    """Train-or-load the small masked-LM BERT of notebook 04 (:data:`SMALL_BERT` sizes).
+
+    Loads ``folder / f"small_bert_mlm_{num_steps}.pt"`` when notebook 04 (or an earlier run)
+    saved it; otherwise pre-trains it with :func:`pretrain_mlm` and saves it there. Returns
+    ``(model in eval mode, loaded_from_cache)``. Introduced in notebook 07.
+    """
+    config = BertConfig(vocab_size=len(tokenizer), **SMALL_BERT)
+    path = Path(folder) / f"small_bert_mlm_{num_steps}.pt"
+    model, history = pretrain_mlm(
+        config,
+        texts,
+        num_steps,
+        tokenizer,
+        path=path,
+        lr=lr,
+        batch_size=batch_size,
+        max_len=max_len,
+    )
+    return model, history is None
+
+
+def cached_result(path: Path, key: str, compute: Callable[[], dict]) -> tuple[dict, bool]:
+    """Train-or-load for results: return ``(result, loaded)`` where ``result`` is the JSON-able
+    dict stored under ``key`` in the JSON file ``path``, or, if absent, ``compute()`` (then
+    stored there). Put every setting that changes the result into ``key``.
+
+    Lets a lecturer re-run a notebook in class without re-training; delete the file (or the
+    notebook's cache folder) to recompute. Introduced in notebook 07.
+    """
+    path = Path(path)
+    store = json.loads(path.read_text()) if path.is_file() else {}
+    if key in store:
+        return store[key], True
+    result = compute()
+    if not isinstance(result, dict):
+        raise TypeError(f"compute() must return a dict, got {type(result).__name__}")
+    store[key] = result
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=1, sort_keys=True))
+    return result, False

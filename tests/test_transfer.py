@@ -1,0 +1,134 @@
+"""Tests for course_utils.transfer (subsets, fine-tuning, frozen features, linear probe)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.models import BertConfig, BertModel
+from course_utils.tokenize import encode_batch, train_wordpiece
+from course_utils.transfer import (
+    LinearProbe,
+    accuracy,
+    cached_result,
+    finetune_classifier,
+    load_or_pretrain_small_bert,
+    sentence_features,
+    shuffled_batches,
+    subsample,
+    train_probe,
+)
+
+POS = ["a great film", "wonderful acting", "i loved it", "a superb plot", "great fun"]
+NEG = ["a dull film", "awful acting", "i hated it", "a boring plot", "dull and slow"]
+TEXTS = POS + NEG
+LABELS = [1] * 5 + [0] * 5
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return train_wordpiece(TEXTS * 3, vocab_size=80, min_frequency=1)
+
+
+def test_subsample_balanced_and_seeded():
+    texts = [f"t{i}" for i in range(100)]
+    labels = [i % 2 for i in range(100)]
+    x, y = subsample(texts, labels, 10, seed=0)
+    assert len(x) == 10 and sum(y) == 5
+    assert all(int(t[1:]) % 2 == lab for t, lab in zip(x, y, strict=True))
+    assert subsample(texts, labels, 10, seed=0) == (x, y)
+    assert subsample(texts, labels, 10, seed=1)[0] != x
+    assert subsample(texts, labels, 11, seed=0)[1].count(0) == 6  # remainder to class 0
+    assert subsample(texts, labels, None) == (texts, labels)
+    assert subsample(texts, labels, 500) == (texts, labels)
+    with pytest.raises(ValueError, match="n must be"):
+        subsample(texts, labels, 0)
+    with pytest.raises(ValueError, match="differ in length"):
+        subsample(texts, labels[:5], 4)
+
+
+def test_shuffled_batches_cover_each_epoch():
+    factory = shuffled_batches(list(range(10)), 3, seed=0)
+    epoch = list(factory())
+    assert [len(b) for b in epoch] == [3, 3, 3]
+    assert len({i for b in epoch for i in b}) == 9
+    assert list(shuffled_batches([1, 2], 8)()) in ([[1, 2]], [[2, 1]])  # fewer items than a batch
+
+
+def test_probe_separates_and_is_deterministic():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 5, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    probe = train_probe(x * 10 + 3, y, weight_decay=1e-4)  # standardisation handles the scale
+    assert isinstance(probe, LinearProbe)
+    assert probe.accuracy(x * 10 + 3, y) >= 0.98
+    again = train_probe(x * 10 + 3, y, weight_decay=1e-4)
+    assert torch.equal(probe.linear.weight, again.linear.weight)
+    w = probe.linear.weight[1] - probe.linear.weight[0]
+    assert w[0] > 0 and w[1] > 0 and w[0] > w[2:].abs().max()  # the direction that matters
+    with pytest.raises(ValueError, match=r"features must be \[N, d\]"):
+        train_probe(x, y[:10])
+
+
+def test_sentence_features_ignore_padding(tok):
+    torch.manual_seed(0)
+    bert = BertModel(
+        BertConfig(vocab_size=len(tok), d_model=16, num_heads=2, num_layers=1, d_ff=32)
+    )
+    texts = ["a great film", "dull and slow , i hated it"]
+    both = sentence_features(bert, texts, tok)
+    alone = sentence_features(bert, texts[:1], tok)
+    assert both.shape == (2, 16)
+    assert torch.allclose(both[0], alone[0], atol=1e-5)
+    enc = encode_batch(tok, texts[1:])
+    with torch.no_grad():
+        by_hand = bert(enc["input_ids"], enc["attention_mask"]).last_hidden_state.mean(1)[0]
+    assert torch.allclose(both[1], by_hand, atol=1e-5)
+
+
+def test_finetune_learns_and_accuracy(tok):
+    config = BertConfig(vocab_size=len(tok), d_model=32, num_heads=2, num_layers=1, d_ff=64)
+    model, history = finetune_classifier(
+        None, config, TEXTS, LABELS, 40, tok, lr=3e-3, batch_size=10, progress=False
+    )
+    assert history.steps == 40 and history.losses[-1] < history.losses[0]
+    assert accuracy(model, TEXTS, LABELS, tok) >= 0.9
+    frozen, _ = finetune_classifier(
+        model.bert,
+        config,
+        TEXTS,
+        LABELS,
+        2,
+        tok,
+        prepare=lambda m: m.bert.requires_grad_(False),
+        progress=False,
+    )
+    assert torch.equal(frozen.bert.embeddings.token.weight, model.bert.embeddings.token.weight)
+    with pytest.raises(ValueError, match="init_bert does not fit"):
+        finetune_classifier(nn.Linear(2, 2), config, TEXTS, LABELS, 1, tok, progress=False)
+
+
+def test_load_or_pretrain_small_bert(tok, tmp_path):
+    model, loaded = load_or_pretrain_small_bert(tok, TEXTS, tmp_path, num_steps=2, batch_size=4)
+    assert not loaded and (tmp_path / "small_bert_mlm_2.pt").is_file()
+    again, loaded = load_or_pretrain_small_bert(tok, TEXTS, tmp_path, num_steps=2)
+    assert loaded
+    for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_cached_result(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"acc": 0.75}
+
+    path = tmp_path / "results.json"
+    assert cached_result(path, "a", compute) == ({"acc": 0.75}, False)
+    assert cached_result(path, "a", compute) == ({"acc": 0.75}, True)
+    assert len(calls) == 1
+    assert cached_result(path, "b", compute)[1] is False and len(calls) == 2
+    with pytest.raises(TypeError, match="must return a dict"):
+        cached_result(path, "c", lambda: 0.5)
