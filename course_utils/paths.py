@@ -1,14 +1,23 @@
 """Where the course keeps its files: the checkout root, ``data/``, ``build/`` and the cache.
 
-Introduced in notebook 01 (setup cell). Every location can be overridden by an
-environment variable so that CI, Colab and a student's laptop can each put files
-where they like.
+The kit uses them (assets, the train-or-load cache, the metrics report); a notebook rarely
+needs them directly (notebook 09 saves the preference pairs of its class panel under
+:func:`cache_dir`). Every location can be overridden by an environment variable so that CI,
+Colab and a student's laptop can each put files where they like.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+__all__ = [
+    "PACKAGE_DIR",
+    "build_dir",
+    "cache_dir",
+    "data_dir",
+    "repo_root",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

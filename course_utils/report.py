@@ -16,6 +16,13 @@ from pathlib import Path
 
 from .paths import build_dir
 
+__all__ = [
+    "load_all",
+    "metrics_dir",
+    "metrics_table",
+    "record",
+]
+
 
 def metrics_dir() -> Path:
     """Folder of the metrics JSON files: ``COURSE_METRICS_DIR`` or ``build/metrics``."""

@@ -21,6 +21,12 @@ from pathlib import Path
 from .paths import build_dir, repo_root
 from .report import load_all, metrics_dir, metrics_table
 
+__all__ = [
+    "execute_notebook",
+    "main",
+    "notebook_paths",
+]
+
 
 def notebook_paths(selectors: list[str] | None = None, folder: Path | None = None) -> list[Path]:
     """Course notebooks in order; ``selectors`` keep those whose file name starts with one of them."""

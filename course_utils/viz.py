@@ -12,6 +12,13 @@ import numpy as np
 import seaborn as sns
 import torch
 
+__all__ = [
+    "as_numpy_2d",
+    "attention_grid",
+    "attention_heatmap",
+    "score_grid",
+]
+
 
 def as_numpy_2d(weights: torch.Tensor | np.ndarray, name: str = "weights") -> np.ndarray:
     """A tensor or array-like ``[T_q, T_k]`` as a float NumPy array; other ranks raise ``ValueError``."""

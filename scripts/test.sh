@@ -5,8 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
+# Two threads whatever the core count, so that every run computes the same numbers.
+export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 . scripts/_threads.sh
 export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-$PWD/build/test-metrics}"
+# An empty checkpoint cache for every run (the fetched assets stay cached): the tests always
+# run the current training code, never weights an older version left behind.
+export COURSE_CHECKPOINT_DIR="$PWD/build/test-checkpoints"
+rm -rf "$COURSE_CHECKPOINT_DIR"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest tests notebooks \
     --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900 \

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .assets import asset_path
+from ..assets import asset_path
 
 __all__ = [
     "IGNORE_INDEX",

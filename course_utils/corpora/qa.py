@@ -1,6 +1,7 @@
-"""Extractive question answering: project-written passages, span helpers, exact match and F1.
+"""Extractive question answering: project-written passages and the span helpers.
 
-Introduced in notebook 04 (BERT with a start/end span head).
+Introduced in notebook 04 (BERT with a start/end span head). Exact match and F1 live in
+:mod:`course_utils.metrics`.
 
 The passages are generated from a seed (:func:`generate_passages`) and committed as
 ``data/qa_passages.jsonl`` (:func:`write_passages`, :func:`load_qa`). Each passage tells five short
@@ -12,28 +13,25 @@ must read the question's relation, not only the answer's word type.
 
 from __future__ import annotations
 
-import json
 import random
-import re
-import string
-from collections import Counter
 from pathlib import Path
 
 import torch
 from datasets import Dataset, DatasetDict
 
-from .paths import data_dir
+from ..paths import data_dir
+from .jsonl import ensure_file, read_jsonl, write_jsonl
 
 __all__ = [
+    "QA_FILE",
     "best_span",
     "char_to_token_span",
-    "exact_match",
-    "f1_score",
     "generate_passages",
     "load_qa",
-    "normalize_answer",
     "write_passages",
 ]
+
+QA_FILE = "qa_passages.jsonl"
 
 _NAMES = [
     "Anna",
@@ -254,29 +252,18 @@ def generate_passages(
 
 def write_passages(rows: list[dict], path: Path | None = None) -> Path:
     """Write passages as JSON lines (default ``data/qa_passages.jsonl``)."""
-    path = Path(path) if path is not None else data_dir() / "qa_passages.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
+    return write_jsonl(rows, data_dir() / QA_FILE if path is None else path)
 
 
-def load_qa(path: Path | None = None) -> DatasetDict:
+def load_qa(path: Path | None = None, regenerate: bool = True) -> DatasetDict:
     """Load the committed passages as ``DatasetDict(train, test)``, one row per question.
 
-    Columns: ``id``, ``context``, ``question``, ``answer``, ``answer_start``.
-    Introduced in notebook 04.
+    Columns: ``id``, ``context``, ``question``, ``answer``, ``answer_start``. A missing file is
+    generated from the seed first when ``regenerate``. Introduced in notebook 04.
     """
-    path = Path(path) if path is not None else data_dir() / "qa_passages.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no QA passages at {path}; regenerate them with "
-            f"python -c 'from course_utils.qa import *; write_passages(generate_passages())'"
-        )
+    path = ensure_file(QA_FILE if path is None else path, generate_passages, regenerate)
     splits: dict[str, dict[str, list]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in read_jsonl(path, required=("id", "split", "context", "qas")):
         columns = splits.setdefault(
             row["split"], {k: [] for k in ("id", "context", "question", "answer", "answer_start")}
         )
@@ -334,27 +321,3 @@ def best_span(
     scores = scores.masked_fill(~valid, neg)
     flat = int(scores.argmax())
     return flat // len(s), flat % len(s)
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def exact_match(prediction: str, truth: str) -> float:
-    """1.0 if the normalised strings are equal, else 0.0 (SQuAD exact match)."""
-    return float(normalize_answer(prediction) == normalize_answer(truth))
-
-
-def f1_score(prediction: str, truth: str) -> float:
-    """Token-overlap F1 between the normalised strings (SQuAD F1)."""
-    pred, gold = normalize_answer(prediction).split(), normalize_answer(truth).split()
-    if not pred or not gold:
-        return float(pred == gold)
-    common = sum((Counter(pred) & Counter(gold)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(gold)
-    return 2 * precision * recall / (precision + recall)

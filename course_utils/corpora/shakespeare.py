@@ -24,16 +24,13 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .assets import asset_path
+from ..assets import asset_path
 
 __all__ = [
     "SHAKESPEARE_PLAYS",
-    "BPETokenizer",
-    "CharTokenizer",
     "ShakespeareCorpus",
     "evaluate_windows",
     "load_shakespeare",
-    "make_tokenizer",
     "sample_batch",
     "shakespeare_texts_dir",
 ]
@@ -129,116 +126,6 @@ def load_shakespeare(
     return ShakespeareCorpus(
         train="\n".join(train_parts), val="\n".join(val_parts), plays=tuple(plays)
     )
-
-
-class CharTokenizer:
-    """Character-level tokenizer: one id per character of a fixed vocabulary.
-
-    Introduced in notebook 05. Build it with :meth:`from_text` (the sorted set of characters of
-    a text). ``encode`` raises ``ValueError`` on a character outside the vocabulary, naming it
-    and its position.
-    """
-
-    kind = "char"
-
-    def __init__(self, chars: str):
-        if not isinstance(chars, str) or not chars:
-            raise ValueError(f"chars must be a non-empty string, got {chars!r}")
-        if len(set(chars)) != len(chars):
-            raise ValueError("chars must not repeat a character")
-        self.chars = chars
-        self.stoi = {c: i for i, c in enumerate(chars)}
-
-    @classmethod
-    def from_text(cls, text: str) -> CharTokenizer:
-        """The tokenizer whose vocabulary is the sorted set of characters of ``text``."""
-        if not isinstance(text, str) or not text:
-            raise ValueError("text must be a non-empty string")
-        return cls("".join(sorted(set(text))))
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> list[int]:
-        """``text`` -> ids, one per character."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
-        try:
-            return [self.stoi[c] for c in text]
-        except KeyError as err:
-            char = err.args[0]
-            raise ValueError(
-                f"unknown character {char!r} at position {text.index(char)} of the text: the "
-                f"character tokenizer knows only the {self.vocab_size} characters of its "
-                f"training corpus"
-            ) from None
-
-    def decode(self, ids: list[int] | Tensor) -> str:
-        """ids -> text."""
-        if isinstance(ids, Tensor):
-            ids = ids.tolist()
-        bad = [i for i in ids if not 0 <= i < self.vocab_size]
-        if bad:
-            raise ValueError(f"ids must lie in 0..{self.vocab_size - 1}, got {bad[:5]}")
-        return "".join(self.chars[i] for i in ids)
-
-
-class BPETokenizer:
-    """Byte-level BPE (GPT-2 style) trained with Hugging Face ``tokenizers``.
-
-    Introduced in notebook 05 as the alternative to characters: any text can be encoded (bytes
-    are the fallback), and frequent character sequences become single tokens, so a context of
-    the same length covers more text.
-    """
-
-    kind = "bpe"
-
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
-
-    @classmethod
-    def train(cls, text: str, vocab_size: int = 512) -> BPETokenizer:
-        """Train a byte-level BPE with ``vocab_size`` tokens (>= 257) on ``text`` (deterministic)."""
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-        if not isinstance(vocab_size, int) or vocab_size < 257:
-            raise ValueError(f"vocab_size must be an int >= 257 (256 bytes + 1), got {vocab_size}")
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tok.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(
-            vocab_size=vocab_size,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            show_progress=False,
-        )
-        tok.train_from_iterator([text], trainer=trainer)
-        return cls(tok)
-
-    @property
-    def vocab_size(self) -> int:
-        return self.tokenizer.get_vocab_size()
-
-    def encode(self, text: str) -> list[int]:
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
-        return self.tokenizer.encode(text).ids
-
-    def decode(self, ids: list[int] | Tensor) -> str:
-        if isinstance(ids, Tensor):
-            ids = ids.tolist()
-        return self.tokenizer.decode(ids)
-
-
-def make_tokenizer(kind: str, text: str, vocab_size: int = 512) -> CharTokenizer | BPETokenizer:
-    """``"char"`` -> :class:`CharTokenizer` over ``text``'s characters; ``"bpe"`` ->
-    :class:`BPETokenizer` with ``vocab_size`` tokens trained on ``text``. Introduced in notebook 05.
-    """
-    if kind == "char":
-        return CharTokenizer.from_text(text)
-    if kind == "bpe":
-        return BPETokenizer.train(text, vocab_size=vocab_size)
-    raise ValueError(f"kind must be 'char' or 'bpe', got {kind!r}")
 
 
 def sample_batch(

@@ -17,20 +17,17 @@ corpus of notebook 01. Seeded: the committed ``data/summaries_en.jsonl`` is exac
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Sequence
 from pathlib import Path
 
-from .paths import data_dir
+from ..paths import data_dir
+from .jsonl import ensure_file, read_jsonl, write_jsonl
 
 __all__ = [
     "SUMMARIES_FILE",
     "SUMMARIES_SEED",
     "generate_summaries",
     "load_summaries",
-    "rouge",
-    "rouge_l",
     "write_summaries",
 ]
 
@@ -230,12 +227,7 @@ def generate_summaries(
 
 def write_summaries(path: Path | str | None = None) -> Path:
     """Write :func:`generate_summaries` to ``data/summaries_en.jsonl`` (or ``path``)."""
-    path = Path(path) if path is not None else data_dir() / SUMMARIES_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for record in generate_summaries():
-            handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return path
+    return write_jsonl(generate_summaries(), data_dir() / SUMMARIES_FILE if path is None else path)
 
 
 def load_summaries(path: Path | str | None = None, regenerate: bool = True):
@@ -247,78 +239,18 @@ def load_summaries(path: Path | str | None = None, regenerate: bool = True):
     """
     from datasets import Dataset, DatasetDict
 
-    path = Path(path) if path is not None else data_dir() / SUMMARIES_FILE
-    if not path.is_file():
-        if not regenerate:
-            raise FileNotFoundError(
-                f"{path} not found; create it with `python -m course_utils.summarization` "
-                f"or call load_summaries(regenerate=True)"
-            )
-        write_summaries(path)
+    path = ensure_file(SUMMARIES_FILE if path is None else path, generate_summaries, regenerate)
     columns: dict[str, dict[str, list]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            missing = {"id", "split", "kind", "document", "summary"} - set(record)
-            if missing:
-                raise ValueError(f"{path}:{line_number} lacks the fields {sorted(missing)}")
-            split = columns.setdefault(record["split"], {})
-            row = {
-                "id": record["id"],
-                "kind": record["kind"],
-                "document": record["document"],
-                "summary": record["summary"],
-                "doc_tokens": record["document"].split(),
-                "summary_tokens": record["summary"].split(),
-            }
-            for key, value in row.items():
-                split.setdefault(key, []).append(value)
+    for record in read_jsonl(path, required=("id", "split", "kind", "document", "summary")):
+        split = columns.setdefault(record["split"], {})
+        row = {
+            "id": record["id"],
+            "kind": record["kind"],
+            "document": record["document"],
+            "summary": record["summary"],
+            "doc_tokens": record["document"].split(),
+            "summary_tokens": record["summary"].split(),
+        }
+        for key, value in row.items():
+            split.setdefault(key, []).append(value)
     return DatasetDict({name: Dataset.from_dict(cols) for name, cols in columns.items()})
-
-
-def _as_text(name: str, k: int, text: object) -> str:
-    if isinstance(text, str):
-        return text
-    if isinstance(text, Sequence) and all(isinstance(t, str) for t in text):
-        return " ".join(text)
-    raise TypeError(f"{name}[{k}] must be a str or a list of str tokens, got {type(text).__name__}")
-
-
-def rouge(
-    hyps: Sequence[str | Sequence[str]],
-    refs: Sequence[str | Sequence[str]],
-    rouge_types: Sequence[str] = ("rouge1", "rouge2", "rougeL"),
-) -> dict[str, float]:
-    """Mean ROUGE F1 (0-1) over sentence pairs, computed by Google's ``rouge-score`` package.
-
-    ``hyps``/``refs``: equal-length lists of strings or token lists. Returns
-    ``{rouge_type: mean F1}``. Introduced in notebook 06.
-    """
-    from rouge_score import rouge_scorer
-
-    if isinstance(hyps, str) or isinstance(refs, str):
-        raise TypeError("hyps and refs must be lists of texts, got a single str")
-    if len(hyps) != len(refs):
-        raise ValueError(
-            f"hyps and refs must have the same length, got {len(hyps)} and {len(refs)}"
-        )
-    if len(refs) == 0:
-        raise ValueError("need at least one hypothesis/reference pair, got none")
-    scorer = rouge_scorer.RougeScorer(list(rouge_types))
-    totals = dict.fromkeys(rouge_types, 0.0)
-    for k, (hyp, ref) in enumerate(zip(hyps, refs, strict=True)):
-        scores = scorer.score(_as_text("refs", k, ref), _as_text("hyps", k, hyp))
-        for name in rouge_types:
-            totals[name] += scores[name].fmeasure
-    return {name: total / len(refs) for name, total in totals.items()}
-
-
-def rouge_l(hyps: Sequence[str | Sequence[str]], refs: Sequence[str | Sequence[str]]) -> float:
-    """Mean ROUGE-L F1 (0-1, longest common subsequence). Introduced in notebook 06."""
-    return rouge(hyps, refs, ("rougeL",))["rougeL"]
-
-
-if __name__ == "__main__":
-    print(f"wrote {write_summaries()}")

@@ -7,8 +7,8 @@ VADER ground truth (Hutto and Gilbert, ICWSM 2014; asset ``vader``): four tab-se
 ``id<TAB>mean rating<TAB>text``, the rating being the mean of about 10-20 human judgements on a
 -4 (very negative) to +4 (very positive) scale.
 
-It also holds :func:`transfer_toy_corpus`, a small *generated* corpus used in notebook 04 to
-show when pre-training helps (it is not a real corpus; it is built from a seed).
+The VADER sentiment lexicon of the same package (word -> mean human valence) is notebook 09's
+hidden annotator taste (:func:`load_vader_lexicon`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
-from .assets import asset_path
+from ..assets import asset_path
 
 __all__ = [
-    "TOY_NEGATIVE",
-    "TOY_POSITIVE",
     "VADER_FILES",
+    "load_vader_lexicon",
     "read_vader",
-    "transfer_toy_corpus",
     "vader_sentiment",
     "vader_unlabelled",
 ]
@@ -101,6 +99,14 @@ def vader_unlabelled(
     ``source``), for masked-LM pre-training; texts in ``exclude`` (e.g. a test split) are left
     out. Introduced in notebook 04.
     """
+    if isinstance(sources, str):
+        raise TypeError(
+            f"sources must be a list or tuple of source names, e.g. ({sources!r},), "
+            f"got the str {sources!r}"
+        )
+    unknown = [s for s in sources if s not in VADER_FILES]
+    if unknown:
+        raise ValueError(f"unknown VADER sources {unknown}; choose from {sorted(VADER_FILES)}")
     exclude = exclude or set()
     rows = [r for s in sources for r in read_vader(s, folder) if r["text"] not in exclude]
     return DatasetDict(
@@ -110,146 +116,17 @@ def vader_unlabelled(
     )
 
 
-# --------------------------------------------------------------------------- generated toy corpus
+def load_vader_lexicon(path: Path | None = None) -> dict[str, float]:
+    """The VADER sentiment lexicon: word -> mean human valence in ``[-4, 4]`` (7 500 entries).
 
-TOY_POSITIVE = [
-    "good",
-    "great",
-    "superb",
-    "lovely",
-    "brilliant",
-    "wonderful",
-    "excellent",
-    "fine",
-    "splendid",
-    "charming",
-    "delightful",
-    "pleasant",
-    "terrific",
-    "marvelous",
-    "fantastic",
-    "gorgeous",
-    "stunning",
-    "enjoyable",
-    "admirable",
-    "sublime",
-]
-TOY_NEGATIVE = [
-    "bad",
-    "awful",
-    "terrible",
-    "dreadful",
-    "boring",
-    "horrible",
-    "poor",
-    "dull",
-    "lousy",
-    "weak",
-    "tedious",
-    "clumsy",
-    "painful",
-    "mediocre",
-    "atrocious",
-    "bland",
-    "messy",
-    "shoddy",
-    "dismal",
-    "pathetic",
-]
-_NOUNS = [
-    "film",
-    "movie",
-    "plot",
-    "cast",
-    "story",
-    "script",
-    "ending",
-    "score",
-    "acting",
-    "dialogue",
-    "soundtrack",
-    "camera",
-    "pacing",
-    "director",
-    "sequel",
-    "scene",
-]
-_POS_CONTEXT = [
-    "i loved it",
-    "i will watch it again",
-    "i recommend it",
-    "a real joy",
-    "we all smiled",
-    "worth every penny",
-]
-_NEG_CONTEXT = [
-    "i hated it",
-    "i walked out",
-    "avoid it",
-    "a waste of time",
-    "we all groaned",
-    "i want my money back",
-]
-
-
-def transfer_toy_corpus(
-    num_unlabelled: int = 20000,
-    num_labelled: int = 200,
-    num_test: int = 1000,
-    num_seen_words: int = 6,
-    seed: int = 0,
-) -> DatasetDict:
-    """A generated corpus on which pre-training measurably helps a small labelled set.
-
-    Sentiment here hangs on one adjective ("the plot was superb ."). The *unlabelled* split
-    uses all 40 adjectives, two of the same polarity per sentence, next to cues ("the plot was
-    superb and a lovely cast , i loved it .") that only the distribution of words reveals
-    (no labels); the *labelled* ``train`` split (``num_labelled`` examples) uses only
-    ``num_seen_words`` positive and ``num_seen_words`` negative adjectives, without cues; the
-    ``test`` split uses the other, unseen adjectives. A model trained from scratch knows nothing
-    about an adjective it never saw with a label; a model pre-trained with masked-LM has placed
-    it next to the adjectives that share its contexts (Harris' distributional hypothesis).
-
-    Returns ``DatasetDict(unlabelled[text], train[text, label], test[text, label])``.
-    Introduced in notebook 04.
+    Read from the ``vader`` asset (``vader_sentiment_lexicon.txt``, Latin-1, next to the rated
+    snippets). Introduced in notebook 09, where it is the simulated annotator's hidden taste.
     """
-    if not 1 <= num_seen_words < len(TOY_POSITIVE):
-        raise ValueError(
-            f"num_seen_words must be in 1..{len(TOY_POSITIVE) - 1}, got {num_seen_words}"
-        )
-    rng = random.Random(seed)
-
-    def sentence(adjective: str, cue: str | None) -> str:
-        noun = rng.choice(_NOUNS)
-        form = rng.randrange(3)
-        core = (
-            f"the {noun} was {adjective}"
-            if form == 0
-            else f"a {adjective} {noun}"
-            if form == 1
-            else f"what a {adjective} {noun}"
-        )
-        return f"{core} , {cue} ." if cue else f"{core} ."
-
-    unlabelled = []
-    for _ in range(num_unlabelled):
-        positive = rng.random() < 0.5
-        words, cues = (TOY_POSITIVE, _POS_CONTEXT) if positive else (TOY_NEGATIVE, _NEG_CONTEXT)
-        first, second = sentence(rng.choice(words), None), sentence(rng.choice(words), None)
-        unlabelled.append(f"{first[:-2]} and {second[:-2]} , {rng.choice(cues)} .")
-
-    def labelled(count: int, seen: bool) -> dict:
-        texts, labels = [], []
-        for i in range(count):
-            positive = i % 2 == 0
-            words = TOY_POSITIVE if positive else TOY_NEGATIVE
-            pool = words[:num_seen_words] if seen else words[num_seen_words:]
-            texts.append(sentence(rng.choice(pool), None))
-            labels.append(int(positive))
-        return {"text": texts, "label": labels}
-
-    return DatasetDict(
-        unlabelled=Dataset.from_dict({"text": unlabelled}),
-        train=Dataset.from_dict(labelled(num_labelled, True)),
-        test=Dataset.from_dict(labelled(num_test, False)),
-    )
+    if path is None:
+        path = asset_path("vader") / "vader_sentiment_lexicon.txt"
+    lexicon = {}
+    for line in Path(path).read_text(encoding="latin-1").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            lexicon[parts[0]] = float(parts[1])
+    return lexicon

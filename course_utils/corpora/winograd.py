@@ -24,16 +24,16 @@ that occur once, as whole words, in ``text``) and ``answer`` (0 or 1), plus ``id
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import Adjective, write_jsonl
-from .paths import data_dir
+from .jsonl import ensure_file, read_jsonl
+from .russian_lexicon import Adjective
 
 __all__ = [
+    "whole_word_spans",
     "AGREEMENT_FILE",
     "HELD_OUT_ADJECTIVES",
     "HELD_OUT_NOUNS",
@@ -43,8 +43,7 @@ __all__ = [
     "generate_anaphora_agreement_en",
     "generate_anaphora_winograd_en",
     "generate_winograd_en_ru",
-    "load_jsonl",
-    "write_all",
+    "load_records",
 ]
 
 WINOGRAD_EN_RU_FILE = "winograd_en_ru.jsonl"
@@ -335,11 +334,18 @@ _NUMBER_TEMPLATES = [
 ]
 
 
+def whole_word_spans(text: str, word: str) -> list[tuple[int, int]]:
+    """Character spans of ``word`` in ``text`` as a whole word, case-insensitive; a possessive
+    ending may follow (``Anna's``, ``the doctors'``). Introduced in notebook 03."""
+    pattern = rf"(?<![\w'-]){re.escape(word.strip())}(?=(?:'s|')?(?![\w'-]))"
+    return [m.span() for m in re.finditer(pattern, text, flags=re.IGNORECASE)]
+
+
 def _check_record(record: dict) -> dict:
     """Validate one English record: pronoun and candidates occur once as whole words."""
     text = record["text"]
     for word in [record["pronoun"], *record["candidates"]]:
-        hits = re.findall(rf"(?<![\w'-]){re.escape(word)}(?![\w'-])", text, flags=re.IGNORECASE)
+        hits = whole_word_spans(text, word)
         if len(hits) != 1:
             raise ValueError(f"{word!r} occurs {len(hits)} times in {text!r}, expected once")
     return record
@@ -470,32 +476,11 @@ GENERATORS = {
 }
 
 
-def load_jsonl(name_or_path: str | Path, regenerate: bool = True) -> list[dict]:
+def load_records(name_or_path: str | Path, regenerate: bool = True) -> list[dict]:
     """Read one of this module's files (a name in ``data/`` or a path) as a list of dicts.
 
     A missing file of :data:`GENERATORS` is regenerated from its seed when ``regenerate``.
     Introduced in notebook 03.
     """
-    path = Path(name_or_path)
-    if not path.is_file() and path.name == str(name_or_path):
-        path = data_dir() / path.name
-    if not path.is_file():
-        if regenerate and path.name in GENERATORS:
-            write_jsonl(GENERATORS[path.name](), path)
-        else:
-            raise FileNotFoundError(
-                f"{path} not found; create it with `python -m course_utils.winograd`"
-            )
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def write_all(folder: Path | None = None) -> list[Path]:
-    """Write the three files of this module into ``folder`` (default ``data/``)."""
-    folder = Path(folder) if folder is not None else data_dir()
-    return [write_jsonl(generator(), folder / name) for name, generator in GENERATORS.items()]
-
-
-if __name__ == "__main__":
-    for written in write_all():
-        print("wrote", written)
+    generator = GENERATORS.get(Path(name_or_path).name)
+    return read_jsonl(ensure_file(name_or_path, generator, regenerate))

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .metrics import check_parallel_sentences
-from .viz import as_numpy_2d
+from ..metrics import check_parallel_sentences
+from ..viz import as_numpy_2d
 
 __all__ = [
     "IBMModel1",
@@ -71,7 +71,7 @@ def _as_link_set(links: Iterable[Sequence[int]], name: str) -> set[Link]:
     if isinstance(links, (str, bytes)):
         raise TypeError(
             f"{name} must be a collection of (i, j) pairs, got a string {links!r} "
-            f"(parse Pharaoh text with course_utils.data.parse_links)"
+            f"(parse Pharaoh text with course_utils.corpora.en_ru.parse_links)"
         )
     result: set[Link] = set()
     for link in links:

@@ -2,8 +2,8 @@
 
 Introduced in notebook 03. The tools work for any model that returns per-layer attention
 weights ``[batch, heads, T, T]``: the small encoder-decoder trained in the notebook (Part A) and
-all-MiniLM-L6-v2 in the course's :class:`~course_utils.models.BertModel` or in Hugging Face
-``transformers`` (Part B, both from :func:`course_utils.pretrained.load_minilm`).
+all-MiniLM-L6-v2 in the course's :class:`~course_utils.models.bert.BertModel` or in Hugging Face
+``transformers`` (Part B, both from :func:`course_utils.models.pretrained.load_minilm`).
 
 - :func:`word_char_span` finds a word (a pronoun or a candidate) in a text, as a whole word;
   :func:`char_span_to_tokens` turns a character span into the word pieces that cover it.
@@ -17,14 +17,15 @@ all-MiniLM-L6-v2 in the course's :class:`~course_utils.models.BertModel` or in H
 
 from __future__ import annotations
 
-import math
 import random
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from ..corpora import winograd
+from ..metrics import wilson_interval
 
 __all__ = [
     "antecedent_attention",
@@ -38,7 +39,6 @@ __all__ = [
     "record_token_spans",
     "sink_shares",
     "split_half_best_head",
-    "wilson_interval",
     "word_char_span",
 ]
 
@@ -56,8 +56,7 @@ def word_char_span(text: str, word: str, occurrence: int | None = None) -> tuple
         raise ValueError(f"text must be a non-empty string, got {text!r}")
     if not isinstance(word, str) or not word.strip():
         raise ValueError(f"word must be a non-empty string, got {word!r}")
-    pattern = rf"(?<![\w'-]){re.escape(word.strip())}(?![\w'-])"
-    hits = [m.span() for m in re.finditer(pattern, text, flags=re.IGNORECASE)]
+    hits = winograd.whole_word_spans(text, word)
     if not hits:
         raise ValueError(f"{word!r} does not occur as a whole word in the text {text!r}")
     if occurrence is None:
@@ -171,16 +170,6 @@ def nearest_candidate(pronoun_span: Span, candidate_spans: Sequence[Span]) -> in
     return distances.index(min(distances))
 
 
-def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a proportion (95 % for ``z=1.96``). Introduced in notebook 03."""
-    if total <= 0 or not 0 <= successes <= total:
-        raise ValueError(f"need 0 <= successes <= total and total > 0, got {successes}/{total}")
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def split_half_best_head(correct: Tensor, groups: Sequence[int], seed: int = 0) -> dict:
     """Honest estimate of the best head: choose it on one half of the groups, score on the other.
 
@@ -237,9 +226,7 @@ def load_records(path_or_records: str | Path | Iterable[dict]) -> list[dict]:
     """A JSONL file (a path, or a file name in ``data/``) or an iterable of record dicts, as a
     list. Introduced in notebook 03."""
     if isinstance(path_or_records, (str, Path)):
-        from .winograd import load_jsonl
-
-        return load_jsonl(path_or_records)
+        return winograd.load_records(path_or_records)
     records = list(path_or_records)
     if not records or not all(isinstance(r, dict) for r in records):
         raise TypeError("path_or_records must be a path or a non-empty iterable of dicts")
@@ -304,7 +291,7 @@ def evaluate_pairs(
             ``text``, ``pronoun``, ``candidates`` (strings occurring once in ``text``), ``answer``
             (index of the right candidate); optional ``pair_id`` (minimal pairs, kept together in
             the split-half estimate) and ``pronoun_occurrence``.
-        model, tokenizer: e.g. both from :func:`course_utils.pretrained.load_minilm`
+        model, tokenizer: e.g. both from :func:`course_utils.models.pretrained.load_minilm`
             (``"course"`` or ``"hf"``).
         seed: seed of the split-half estimate.
 

@@ -16,7 +16,7 @@ here in a few lines each:
   ``pi* proportional to pi_ref * exp(r / beta)``.
 
 A *policy* is any module with ``model(input_ids [B, T]) -> logits [B, T, V]`` or an output
-with ``.logits`` (e.g. :class:`course_utils.gpt.GPT`). Completions here have a fixed length and
+with ``.logits`` (e.g. :class:`course_utils.models.gpt.GPT`). Completions here have a fixed length and
 prompts within a batch the same length, so no padding is needed.
 """
 
@@ -135,7 +135,7 @@ class RewardModel(nn.Module):
     """A language model with a scalar head: the reward of a completion.
 
     ``backbone(input_ids) -> output with .hidden [B, T, d_model]`` (e.g. a copy of the
-    pre-trained :class:`~course_utils.gpt.GPT`, as InstructGPT starts its reward model from the
+    pre-trained :class:`~course_utils.models.gpt.GPT`, as InstructGPT starts its reward model from the
     SFT model). The reward is a linear head on the mean of the hidden states over the
     completion's positions. ``forward(input_ids [B, T], prompt_len) -> [B]``.
     Introduced in notebook 09.

@@ -16,6 +16,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+__all__ = [
+    "TrainHistory",
+    "get_device",
+    "seed_everything",
+    "set_threads",
+    "train_loop",
+    "warmup_cosine_schedule",
+]
+
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's ``random``, NumPy and PyTorch (CPU and CUDA) with ``seed``."""
@@ -32,12 +41,31 @@ def get_device(prefer: str | None = None) -> torch.device:
     """Pick the device: ``prefer`` (or ``COURSE_DEVICE``) if given, else CUDA, else MPS, else CPU."""
     choice = prefer or os.environ.get("COURSE_DEVICE")
     if choice:
-        return torch.device(choice)
+        return _checked_device(choice, "prefer" if prefer else "COURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _checked_device(choice: str, source: str) -> torch.device:
+    """``torch.device(choice)`` if that device exists here, else a ``ValueError`` naming ``source``."""
+    try:
+        device = torch.device(choice.strip().lower())
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"{source}={choice!r} is not a device: use 'cpu', 'cuda', 'cuda:0' or 'mps'"
+        )
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{source}={choice!r}, but this machine has no CUDA GPU: use 'cpu'")
+    if device.type == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
+        raise ValueError(f"{source}={choice!r}, but MPS (Apple GPU) is not available: use 'cpu'")
+    return device
 
 
 def set_threads(num_threads: int | None = None) -> int:

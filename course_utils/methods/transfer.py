@@ -1,37 +1,39 @@
 """Transfer learning helpers: labelled subsets, fine-tuning a classifier from a chosen start,
 frozen features with a linear probe, and the small BERT pre-trained in notebook 04.
 
-Introduced in notebook 07 (transfer learning); notebook 08 (LoRA) fine-tunes MiniLM with the
-same functions. The fine-tuning recipe is the one of notebook 04 (mean-pooled
-:class:`~course_utils.models.BertForSequenceClassification`, AdamW, warm-up + cosine, a fixed
+Introduced in notebook 04 (BERT: masked-LM pre-training and sentiment fine-tuning); notebook 07
+(transfer learning) draws its learning curves with them and notebook 08 (LoRA) fine-tunes MiniLM
+with the same functions. The fine-tuning recipe (mean-pooled
+:class:`~course_utils.models.bert.BertForSequenceClassification`, AdamW, warm-up + cosine, a fixed
 number of steps).
 """
 
 from __future__ import annotations
 
-import json
 import random
+import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .models import BertConfig, BertForMaskedLM, BertForSequenceClassification, mask_tokens
-from .tokenize import encode_batch
+from .. import cache
+from ..corpora import vader, wordpiece_vocab
+from ..corpora.batching import shuffled_batches
+from ..corpora.tokenization import encode_batch
+from ..models.bert import BertConfig, BertForMaskedLM, BertForSequenceClassification, mask_tokens
 from .train import TrainHistory, seed_everything, train_loop, warmup_cosine_schedule
 
 __all__ = [
     "SMALL_BERT",
     "LinearProbe",
     "accuracy",
-    "cached_result",
     "finetune_classifier",
-    "load_or_pretrain_small_bert",
     "pretrain_mlm",
+    "pretraining_texts",
     "sentence_features",
-    "shuffled_batches",
+    "small_bert",
     "subsample",
     "train_probe",
 ]
@@ -69,25 +71,6 @@ def subsample(
     return [texts[i] for i in picked], [labels[i] for i in picked]
 
 
-def shuffled_batches(items: Sequence, batch_size: int, seed: int = 0) -> Callable:
-    """A factory of shuffled batches for :func:`~course_utils.train.train_loop` (a new order each
-    epoch, seeded; batches of exactly ``batch_size``, or all items if there are fewer).
-
-    Introduced in notebook 04 (as a notebook function), in the package since notebook 07.
-    """
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    rng = random.Random(seed)
-    size = min(batch_size, len(items))
-
-    def epoch():
-        order = rng.sample(range(len(items)), len(items))
-        for i in range(0, len(order) - size + 1, size):
-            yield [items[j] for j in order[i : i + size]]
-
-    return epoch
-
-
 def finetune_classifier(
     init_bert: nn.Module | None,
     config: BertConfig,
@@ -113,6 +96,7 @@ def finetune_classifier(
     ``device`` (default CPU) is where the model trains. Returns ``(model in eval mode,
     history)``. Introduced in notebook 04, in the package since notebook 07.
     """
+    _check_labelled(texts, labels, num_labels=2)
     seed_everything(seed)
     model = BertForSequenceClassification(config, num_labels=2, pooling="mean")
     if init_bert is not None:
@@ -146,6 +130,29 @@ def finetune_classifier(
         progress=progress,
     )
     return model.eval(), history
+
+
+def _check_texts(texts: Sequence[str], what: str) -> None:
+    if isinstance(texts, str):
+        raise TypeError(f"texts must be a list of strings, got a single str {texts[:40]!r}")
+    if len(texts) == 0:
+        raise ValueError(f"texts is empty: {what} needs at least one text")
+
+
+def _check_labelled(texts: Sequence[str], labels: Sequence[int], num_labels: int) -> None:
+    """Refuse empty data, a length mismatch and labels outside ``0..num_labels-1``."""
+    _check_texts(texts, "fine-tuning")
+    if len(labels) != len(texts):
+        raise ValueError(
+            f"texts and labels differ in length: {len(texts)} texts, {len(labels)} labels"
+        )
+    bad = [(i, y) for i, y in enumerate(labels) if int(y) != y or not 0 <= int(y) < num_labels]
+    if bad:
+        i, y = bad[0]
+        raise ValueError(
+            f"labels must be class ids 0..{num_labels - 1} for a {num_labels}-way classifier; "
+            f"labels[{i}] is {y!r} ({len(bad)} bad labels in all)"
+        )
 
 
 def _length_order(texts: Sequence[str]) -> list[int]:
@@ -269,28 +276,27 @@ def pretrain_mlm(
     num_steps: int,
     tokenizer,
     *,
-    path: Path | None = None,
     lr: float = 1e-3,
     batch_size: int = 64,
     max_len: int = 64,
     device: torch.device | str | None = None,
-) -> tuple[BertForMaskedLM, TrainHistory | None]:
-    """Masked-LM pre-training of a :class:`BertForMaskedLM`, train-or-load.
+    desc: str = "masked-LM pre-training",
+    seed: int = 0,
+) -> tuple[BertForMaskedLM, TrainHistory]:
+    """Masked-LM pre-training of a :class:`BertForMaskedLM` from ``seed`` (initialisation, data
+    order and masks).
 
-    Seed 0, 15 % of the tokens picked with BERT's 80/10/10 rule (:func:`mask_tokens`), AdamW,
-    warm-up + cosine, ``num_steps`` steps of ``batch_size`` texts (at most ``max_len`` pieces).
-    When ``path`` is given and exists, the weights are loaded from it instead (history ``None``);
-    a trained model is saved there. Returns ``(model in eval mode, history or None)``.
-    Introduced in notebook 04, in the package since notebook 07.
+    15 % of the tokens picked with BERT's 80/10/10 rule (:func:`mask_tokens`), AdamW, warm-up +
+    cosine, ``num_steps`` steps of ``batch_size`` texts (at most ``max_len`` pieces). Returns
+    ``(model in eval mode, history)``; :func:`small_bert` is the train-or-load of notebook 04's
+    model. Introduced in notebook 04.
     """
-    seed_everything(0)
+    _check_texts(texts, "masked-LM pre-training")
+    seed_everything(seed)
     model = BertForMaskedLM(config).to(device or "cpu")
     device = next(model.parameters()).device
-    if path is not None and Path(path).is_file():
-        model.load_state_dict(torch.load(path, map_location=device))
-        return model.eval(), None
     special_ids = {tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id}
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seed)
 
     def loss_fn(model, batch):
         enc = encode_batch(tokenizer, batch, max_len=max_len)
@@ -302,65 +308,64 @@ def pretrain_mlm(
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     history = train_loop(
         model,
-        shuffled_batches(list(texts), batch_size),
+        shuffled_batches(list(texts), batch_size, seed=seed),
         loss_fn,
         opt,
         num_steps,
         scheduler=warmup_cosine_schedule(opt, num_steps, num_steps // 10),
-        desc=Path(path).stem if path is not None else "mlm",
+        desc=desc,
     )
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), path)
     return model.eval(), history
 
 
-def load_or_pretrain_small_bert(
-    tokenizer,
-    texts: Sequence[str],
-    folder: Path,
+def pretraining_texts() -> list[str]:
+    """The small BERT's pre-training text: every VADER snippet except the movie-review sentiment
+    test split of notebook 04 (``vader_sentiment("movie", test_size=0.2, seed=0)``)."""
+    test = set(vader.vader_sentiment("movie", test_size=0.2, seed=0)["test"]["text"])
+    return list(vader.vader_unlabelled(exclude=test)["train"]["text"])
+
+
+def small_bert(
     num_steps: int = 300,
     lr: float = 1e-3,
     batch_size: int = 64,
     max_len: int = 64,
-) -> tuple[BertForMaskedLM, bool]:
-    """Train-or-load the small masked-LM BERT of notebook 04 (:data:`SMALL_BERT` sizes).
+    device: torch.device | str | None = None,
+) -> tuple[BertForMaskedLM, object, TrainHistory]:
+    """Notebook 04's small BERT (:data:`SMALL_BERT`), masked-LM pre-trained, train-or-load.
 
-    Loads ``folder / f"small_bert_mlm_{num_steps}.pt"`` when notebook 04 (or an earlier run)
-    saved it; otherwise pre-trains it with :func:`pretrain_mlm` and saves it there. Returns
-    ``(model in eval mode, loaded_from_cache)``. Introduced in notebook 07.
+    Its tokenizer is the committed course vocabulary
+    (:func:`course_utils.corpora.wordpiece_vocab.load_course_tokenizer`), its text
+    :func:`pretraining_texts`; the cache key holds both, the settings and the code, so notebook
+    07 loads exactly the model notebook 04 trained, or trains it when missing.
+    Returns ``(model in eval mode, tokenizer, history)``. Introduced in notebook 04.
     """
+    tokenizer = wordpiece_vocab.load_course_tokenizer()
+    texts = pretraining_texts()
     config = BertConfig(vocab_size=len(tokenizer), **SMALL_BERT)
-    path = Path(folder) / f"small_bert_mlm_{num_steps}.pt"
-    model, history = pretrain_mlm(
-        config,
-        texts,
-        num_steps,
-        tokenizer,
-        path=path,
-        lr=lr,
-        batch_size=batch_size,
-        max_len=max_len,
+    settings = {"num_steps": num_steps, "lr": lr, "batch_size": batch_size, "max_len": max_len}
+
+    def fit() -> dict:
+        model, history = pretrain_mlm(
+            config, texts, num_steps, tokenizer, lr=lr, batch_size=batch_size, max_len=max_len,
+            device=device, desc="small BERT, masked-LM",
+        )  # fmt: skip
+        weights = {name: value.cpu() for name, value in model.state_dict().items()}
+        return {"model": weights, "losses": history.losses, "seconds": history.seconds}
+
+    saved, _ = cache.train_or_load(
+        "04_bert/small_bert_mlm",
+        fit,
+        key={
+            "config": config,
+            "settings": settings,
+            "device": str(torch.device(device or "cpu").type),
+            "tokenizer": tokenizer,
+            "texts": cache.fingerprint(texts),
+        },
+        code=[sys.modules[__name__]],
     )
-    return model, history is None
-
-
-def cached_result(path: Path, key: str, compute: Callable[[], dict]) -> tuple[dict, bool]:
-    """Train-or-load for results: return ``(result, loaded)`` where ``result`` is the JSON-able
-    dict stored under ``key`` in the JSON file ``path``, or, if absent, ``compute()`` (then
-    stored there). Put every setting that changes the result into ``key``.
-
-    Lets a lecturer re-run a notebook in class without re-training; delete the file (or the
-    notebook's cache folder) to recompute. Introduced in notebook 07.
-    """
-    path = Path(path)
-    store = json.loads(path.read_text()) if path.is_file() else {}
-    if key in store:
-        return store[key], True
-    result = compute()
-    if not isinstance(result, dict):
-        raise TypeError(f"compute() must return a dict, got {type(result).__name__}")
-    store[key] = result
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(store, indent=1, sort_keys=True))
-    return result, False
+    model = BertForMaskedLM(config)
+    model.load_state_dict(saved["model"])
+    model.to(device or "cpu")
+    return model.eval(), tokenizer, TrainHistory(saved["losses"], saved["seconds"])

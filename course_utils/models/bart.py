@@ -1,10 +1,10 @@
 """A small BART: bidirectional encoder + autoregressive decoder with cross-attention.
 
-Introduced in notebook 06 (BART, the encoder-decoder trained by denoising); also used as the
-transformer encoder-decoder of notebook 03. Built from the blocks of notebook 04
-(:class:`course_utils.transformer.EncoderBlock`, :class:`~course_utils.transformer.DecoderBlock`,
-:class:`~course_utils.transformer.Embeddings`) and the causal mask of notebook 02
-(:func:`course_utils.attention.causal_mask`).
+Introduced in notebook 03, as the small transformer translator whose heads are searched for
+anaphora; taught as BART in notebook 06 (the encoder-decoder trained by denoising). Built from the blocks of notebook 04
+(:class:`course_utils.nn.blocks.EncoderBlock`, :class:`~course_utils.nn.blocks.DecoderBlock`,
+:class:`~course_utils.nn.blocks.Embeddings`) and the causal mask of notebook 02
+(:func:`course_utils.nn.attention.causal_mask`).
 
 As in BART (Lewis et al., 2020): one token embedding is shared by the encoder, the decoder and
 the language-model head (tied weights); encoder and decoder have their own learned position
@@ -25,14 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .attention import causal_mask
-from .transformer import (
-    DecoderBlock,
-    Embeddings,
-    EncoderBlock,
-    check_config_sizes,
-    key_padding_mask,
-)
+from ..nn.attention import causal_mask
+from ..nn.blocks import DecoderBlock, Embeddings, EncoderBlock, check_config_sizes, key_padding_mask
 
 __all__ = [
     "BartConfig",

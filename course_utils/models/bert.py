@@ -2,10 +2,10 @@
 
 Introduced in notebook 04 (BERT, the encoder). GPT (05) and BART (06) join this module later.
 
-BERT = :class:`~course_utils.transformer.Embeddings` + a stack of post-LN
-:class:`~course_utils.transformer.EncoderBlock` s (+ a pooler). The parameter names are chosen
+BERT = :class:`~course_utils.nn.blocks.Embeddings` + a stack of post-LN
+:class:`~course_utils.nn.blocks.EncoderBlock` s (+ a pooler). The parameter names are chosen
 so that the real all-MiniLM-L6-v2 weights load through a short name mapping
-(:mod:`course_utils.pretrained`). Heads:
+(:mod:`course_utils.models.pretrained`). Heads:
 
 - :class:`BertForMaskedLM`: transform (dense, GELU, LN) + decoder tied to the token embeddings;
 - :class:`BertForSequenceClassification`: [CLS] (through the pooler) or mean pooling + linear;
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .transformer import Embeddings, EncoderBlock, TransformerConfig, key_padding_mask
+from ..nn.blocks import Embeddings, EncoderBlock, TransformerConfig, key_padding_mask
 
 __all__ = [
     "BertConfig",
@@ -29,7 +29,6 @@ __all__ = [
     "BertForSequenceClassification",
     "BertModel",
     "BertOutput",
-    "count_parameters",
     "mask_tokens",
 ]
 
@@ -56,17 +55,6 @@ class BertOutput:
     hidden_states: list[Tensor] | None = None
     attentions: list[Tensor] | None = None
     pooled: Tensor | None = None
-
-
-def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameters (tied weights counted once). Introduced in notebook 04."""
-    seen, total = set(), 0
-    for p in model.parameters():
-        if id(p) in seen or (trainable_only and not p.requires_grad):
-            continue
-        seen.add(id(p))
-        total += p.numel()
-    return total
 
 
 class BertPooler(nn.Module):

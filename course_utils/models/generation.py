@@ -14,7 +14,7 @@ decoding strategy:
   adds up to at least ``p``.
 
 :func:`generate` works with any model whose ``forward(input_ids [B, T], attention_mask=...)``
-returns an object with ``.logits [B, T, V]``: the course's :class:`~course_utils.gpt.GPT` and
+returns an object with ``.logits [B, T, V]``: the course's :class:`~course_utils.models.gpt.GPT` and
 Hugging Face causal language models alike (it recomputes the whole context at each step, no
 key/value cache: simple, and fast enough for the course's sizes).
 """

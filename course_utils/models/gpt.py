@@ -4,8 +4,8 @@ Introduced in notebook 05 (GPT, the decoder); notebook 09 (RLHF) puts reward and
 :attr:`GPTOutput.hidden`.
 
 The model is GPT-2's layout at a small size: token and learned absolute position embeddings,
-``num_layers`` pre-LN :class:`~course_utils.transformer.DecoderBlock` s without cross-attention,
-each masked with :func:`~course_utils.attention.causal_mask`, a final layer norm, and a language
+``num_layers`` pre-LN :class:`~course_utils.nn.blocks.DecoderBlock` s without cross-attention,
+each masked with :func:`~course_utils.nn.attention.causal_mask`, a final layer norm, and a language
 modelling head tied to the token embedding (the same ``[vocab_size, d_model]`` matrix reads
 tokens in and scores them out).
 
@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .attention import MultiHeadAttention, causal_mask
-from .transformer import DecoderBlock, check_config_sizes
+from ..nn.attention import MultiHeadAttention, causal_mask
+from ..nn.blocks import DecoderBlock, check_config_sizes
 
 __all__ = [
     "GPT",
@@ -328,7 +328,19 @@ def load_gpt(path: str | Path) -> tuple[GPT, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no GPT checkpoint at {path}")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            f"{path} is not a readable checkpoint ({type(err).__name__}): it may be truncated by "
+            f"an interrupted save; delete it and train again"
+        ) from None
+    if not isinstance(payload, dict) or not {"config", "state_dict"} <= set(payload):
+        keys = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(
+            f"{path} is not a GPT checkpoint written by save_gpt (it holds {keys}, expected "
+            f"'config' and 'state_dict')"
+        )
     model = GPT(GPTConfig(**payload["config"]))
     model.load_state_dict(payload["state_dict"])
     model.eval()

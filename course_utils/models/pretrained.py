@@ -1,10 +1,10 @@
 """The real all-MiniLM-L6-v2 encoder, in the course's BERT or in Hugging Face transformers.
 
-Introduced in notebook 04: the package's :class:`~course_utils.models.BertModel` loads the real
-weights through a name mapping (:func:`hf_to_course_key`) and matches the Hugging Face
-implementation on the same input (hidden states within 1e-4, attention weights within 1e-5),
-the proof that the from-scratch model is the real thing. Notebooks 03 and 07 reuse
-:func:`load_minilm`.
+Introduced in notebook 03, whose Part B reads MiniLM's attention heads; in notebook 04 the
+package's :class:`~course_utils.models.bert.BertModel` loads the real weights through a name
+mapping (:func:`hf_to_course_key`) and matches the Hugging Face implementation on the same input
+(hidden states within 1e-4, attention weights within 1e-5), the proof that the from-scratch
+model is the real thing. Notebooks 05 (SmolLM2), 07 and 08 reuse the loaders.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .assets import asset_path
-from .models import BertConfig, BertModel
+from ..assets import asset_path
+from .bert import BertConfig, BertModel
 
 __all__ = [
     "IGNORED_HF_KEYS",

@@ -7,7 +7,7 @@ summary vector ``[2H]``. Two decoders share everything except how they see the s
 - :class:`Decoder` (Cho et al., 2014): the whole sentence is squeezed into the fixed summary
   vector, given to the decoder at every step. Long sentences do not fit.
 - :class:`AttentionDecoder` (Bahdanau et al., 2014): at every output step the decoder state
-  asks :class:`course_utils.attention.AdditiveAttention` which source words matter now; the
+  asks :class:`course_utils.nn.attention.AdditiveAttention` which source words matter now; the
   weighted sum over the source words (the context vector) goes into the prediction. The
   weights ``[T_tgt, S]`` are a soft word alignment.
 
@@ -17,9 +17,7 @@ teacher-forced attention matrices (for alignment scoring).
 
 from __future__ import annotations
 
-import random
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,212 +26,26 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import AdditiveAttention
+from ..corpora.batching import Batch, make_batches
+from ..corpora.tokenization import Vocab
+from ..nn.attention import AdditiveAttention
 
 __all__ = [
     "AttentionDecoder",
-    "Batch",
     "Decoder",
     "Encoded",
     "Encoder",
     "Seq2Seq",
-    "Vocab",
     "attention_matrices",
-    "batch_stream",
     "coverage_penalty",
-    "make_batches",
-    "pad_sequences",
     "translate",
 ]
-
-PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 
 
 # --------------------------------------------------------------------------- vocabulary
 
 
-class Vocab:
-    """Token <-> id mapping with the specials ``<pad>=0, <bos>=1, <eos>=2, <unk>=3``.
-
-    Introduced in notebook 01.
-
-    Args:
-        tokens: the words (after the specials), in id order; duplicates are refused.
-    """
-
-    SPECIALS = (PAD, BOS, EOS, UNK)
-
-    def __init__(self, tokens: Iterable[str]):
-        self.itos: list[str] = list(self.SPECIALS)
-        for token in tokens:
-            if not isinstance(token, str) or not token:
-                raise TypeError(f"vocabulary tokens must be non-empty strings, got {token!r}")
-            self.itos.append(token)
-        self.stoi = {tok: k for k, tok in enumerate(self.itos)}
-        if len(self.stoi) != len(self.itos):
-            dupes = sorted(tok for tok, n in Counter(self.itos).items() if n > 1)
-            raise ValueError(f"duplicate vocabulary tokens: {dupes[:5]}")
-        self.pad_id, self.bos_id, self.eos_id, self.unk_id = 0, 1, 2, 3
-
-    @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], min_count: int = 1) -> Vocab:
-        """Vocabulary of the tokens seen at least ``min_count`` times, most frequent first
-        (ties alphabetical, so the ids are the same on every machine)."""
-        counts: Counter[str] = Counter()
-        for k, sentence in enumerate(sentences):
-            if isinstance(sentence, str):
-                raise TypeError(
-                    f"sentences[{k}] must be a list of tokens, got a str (use .split())"
-                )
-            counts.update(sentence)
-        words = sorted(
-            (w for w, n in counts.items() if n >= min_count and w not in cls.SPECIALS),
-            key=lambda w: (-counts[w], w),
-        )
-        return cls(words)
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def encode(
-        self,
-        tokens: Sequence[str],
-        *,
-        add_bos: bool = False,
-        add_eos: bool = False,
-        allow_unknown: bool = False,
-    ) -> list[int]:
-        """Token ids of ``tokens``; unknown tokens raise ``ValueError`` unless ``allow_unknown``
-        (then they become ``<unk>``)."""
-        if isinstance(tokens, str):
-            raise TypeError(
-                f"tokens must be a list of str, got a str {tokens[:40]!r} (use .split())"
-            )
-        if len(tokens) == 0:
-            raise ValueError("tokens is empty: cannot encode an empty sentence")
-        ids = []
-        for token in tokens:
-            index = self.stoi.get(token)
-            if index is None:
-                if not allow_unknown:
-                    raise ValueError(
-                        f"unknown token {token!r} (not in the {len(self)}-word vocabulary); "
-                        f"pass allow_unknown=True to map it to {UNK}"
-                    )
-                index = self.unk_id
-            ids.append(index)
-        return ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        """Tokens of ``ids`` up to the first ``<eos>``, without ``<pad>``/``<bos>``."""
-        tokens = []
-        for index in ids:
-            index = int(index)
-            if index == self.eos_id:
-                break
-            if index in (self.pad_id, self.bos_id):
-                continue
-            tokens.append(self.itos[index])
-        return tokens
-
-
 # --------------------------------------------------------------------------- batches
-
-
-def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[Tensor, Tensor]:
-    """Right-pad id lists into ``ids [B, T_max]`` (long) and return ``lengths [B]`` with them.
-
-    Introduced in notebook 01.
-    """
-    if len(sequences) == 0:
-        raise ValueError("sequences is empty: need at least one sequence to pad")
-    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
-    if int(lengths.min()) == 0:
-        raise ValueError(f"sequence {int(lengths.argmin())} is empty")
-    ids = torch.full((len(sequences), int(lengths.max())), pad_id, dtype=torch.long)
-    for k, seq in enumerate(sequences):
-        ids[k, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
-    return ids, lengths
-
-
-@dataclass
-class Batch:
-    """One training batch. ``tgt_in`` = ``<bos> y``, ``tgt_out`` = ``y <eos>`` (teacher forcing).
-
-    Attributes: ``src [B, S]``, ``src_lengths [B]``, ``tgt_in [B, T]``, ``tgt_out [B, T]``
-    (padded with ``pad_id``), ``index`` (positions of the examples in the input lists).
-    Introduced in notebook 01.
-    """
-
-    src: Tensor
-    src_lengths: Tensor
-    tgt_in: Tensor
-    tgt_out: Tensor
-    index: list[int]
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-
-def make_batches(
-    src_ids: Sequence[Sequence[int]],
-    tgt_ids: Sequence[Sequence[int]],
-    batch_size: int,
-    *,
-    bos_id: int = 1,
-    eos_id: int = 2,
-    pad_id: int = 0,
-    shuffle: bool = True,
-    seed: int = 0,
-) -> list[Batch]:
-    """Group sentence pairs of similar source length into batches (less padding, faster RNNs).
-
-    The examples are shuffled (with ``seed``), sorted by source length, cut into batches of
-    ``batch_size`` and the batch order is shuffled again; ``shuffle=False`` keeps the input order.
-    ``tgt_ids`` are target ids *without* ``<bos>``/``<eos>``; they are added here.
-    Introduced in notebook 01.
-    """
-    if len(src_ids) != len(tgt_ids):
-        raise ValueError(
-            f"src_ids and tgt_ids must have the same length, got {len(src_ids)} and {len(tgt_ids)}"
-        )
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    order = list(range(len(src_ids)))
-    if shuffle:
-        rng = random.Random(seed)
-        rng.shuffle(order)
-        order.sort(key=lambda k: len(src_ids[k]))  # stable: equal lengths stay shuffled
-    chunks = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
-    if shuffle:
-        rng.shuffle(chunks)
-    batches = []
-    for chunk in chunks:
-        src, src_lengths = pad_sequences([src_ids[k] for k in chunk], pad_id)
-        tgt_in, _ = pad_sequences([[bos_id, *tgt_ids[k]] for k in chunk], pad_id)
-        tgt_out, _ = pad_sequences([[*tgt_ids[k], eos_id] for k in chunk], pad_id)
-        batches.append(Batch(src, src_lengths, tgt_in, tgt_out, chunk))
-    return batches
-
-
-def batch_stream(
-    src_ids: Sequence[Sequence[int]],
-    tgt_ids: Sequence[Sequence[int]],
-    batch_size: int,
-    seed: int = 0,
-    **kwargs,
-) -> Callable[[], list[Batch]]:
-    """A batch factory for :func:`course_utils.train.train_loop`: every call is one epoch,
-    reshuffled with seed ``seed + epoch``, so a run is the same on every machine.
-    Introduced in notebook 01."""
-    epoch = [0]
-
-    def next_epoch() -> list[Batch]:
-        batches = make_batches(src_ids, tgt_ids, batch_size, seed=seed + epoch[0], **kwargs)
-        epoch[0] += 1
-        return batches
-
-    return next_epoch
 
 
 # --------------------------------------------------------------------------- encoder
@@ -363,7 +175,7 @@ class Decoder(nn.Module):
 class AttentionDecoder(nn.Module):
     """GRU decoder with additive attention over the source words.
 
-    At output step i the decoder state asks :class:`~course_utils.attention.AdditiveAttention`
+    At output step i the decoder state asks :class:`~course_utils.nn.attention.AdditiveAttention`
     which source words matter now: the scores ``v^T tanh(W_q s + W_k h_j)`` over the annotations
     ``h_j`` (the keys) become weights ``alpha_i [B, S]`` by a softmax, and the context vector is
     the weighted sum of the values ``[x_j; h_j]`` (word embedding and annotation). ``y_i`` is

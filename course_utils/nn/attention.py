@@ -1,7 +1,8 @@
 """Attention: additive (Bahdanau) scores, scaled dot-product attention, masks, multi-head.
 
-Introduced in notebook 02 (dot-product attention); :class:`AdditiveAttention` is introduced in
-notebook 01 (Bahdanau encoder-decoder) and compared with dot-product attention in notebook 02.
+Introduced in notebook 01 (:class:`AdditiveAttention`, the Bahdanau encoder-decoder); notebook 02
+builds scaled dot-product attention, the masks and multi-head attention, and compares the two
+scores.
 Every later model (BERT, GPT, BART blocks) is built on :class:`MultiHeadAttention`.
 
 Conventions:

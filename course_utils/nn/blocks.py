@@ -1,7 +1,7 @@
 """Transformer building blocks: embeddings, feed-forward, encoder and decoder blocks.
 
 Introduced in notebook 04 (BERT, the encoder); the GPT (05) and BART (06) models are built from
-the same blocks. Attention itself is :class:`course_utils.attention.MultiHeadAttention`
+the same blocks. Attention itself is :class:`course_utils.nn.attention.MultiHeadAttention`
 (notebook 02): every block can return its attention weights (``return_attention=True``).
 
 Two layer-norm placements are supported:

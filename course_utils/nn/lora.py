@@ -30,7 +30,6 @@ __all__ = [
     "LoRALinear",
     "adapters_disabled",
     "apply_lora",
-    "count_trainable",
     "linear_names",
     "lora_state",
     "merge_lora",
@@ -252,19 +251,3 @@ def adapters_disabled(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for m, state in zip(layers, before, strict=True):
             m.enabled = state
-
-
-def count_trainable(model: nn.Module) -> tuple[int, int]:
-    """``(trainable, total)`` numbers of parameters (shared tensors counted once).
-
-    Introduced in notebook 08.
-    """
-    seen: set[int] = set()
-    trainable = total = 0
-    for p in model.parameters():
-        if id(p) in seen:
-            continue
-        seen.add(id(p))
-        total += p.numel()
-        trainable += p.numel() if p.requires_grad else 0
-    return trainable, total

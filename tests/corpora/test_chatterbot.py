@@ -1,10 +1,10 @@
-"""Tests for course_utils.dialogue (notebook 05)."""
+"""Tests for course_utils.corpora.chatterbot (notebook 05)."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_utils.dialogue import (
+from course_utils.corpora.chatterbot import (
     IGNORE_INDEX,
     dialogue_batch,
     format_turn,

@@ -1,4 +1,4 @@
-"""Tests for course_utils.data: the committed corpus matches its generator, Russian grammar,
+"""Tests for course_utils.corpora.en_ru: the committed corpus matches its generator, Russian grammar,
 gold links inside the sentences, and the loader."""
 
 from __future__ import annotations
@@ -7,17 +7,18 @@ import json
 
 import pytest
 
-from course_utils import data
-from course_utils.alignment import validate_links
-from course_utils.data import (
+from course_utils.corpora import en_ru
+from course_utils.corpora import russian_lexicon as lexicon
+from course_utils.corpora.en_ru import (
     EN_RU_FILE,
     EN_RU_SPLITS,
     format_links,
     generate_en_ru_parallel,
     load_en_ru_parallel,
     parse_links,
-    write_jsonl,
 )
+from course_utils.corpora.jsonl import write_jsonl
+from course_utils.methods.alignment import validate_links
 from course_utils.paths import data_dir
 
 
@@ -28,7 +29,7 @@ def records():
 
 def test_committed_file_matches_the_generator(records):
     path = data_dir() / EN_RU_FILE
-    assert path.is_file(), "run `python -m course_utils.data` to create the corpus"
+    assert path.is_file(), "run `python -m course_utils.corpora` to create the corpus"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == records
     assert path.stat().st_size < 1_000_000
@@ -102,13 +103,13 @@ def test_gold_links_of_a_reordered_example(records):
 
 
 def test_morphology_tables():
-    adjective = next(a for a in data.ADJECTIVES if a.en == "small")
+    adjective = next(a for a in lexicon.ADJECTIVES if a.en == "small")
     assert adjective.form("nom", "f", False) == "маленькая"
     assert adjective.form("acc", "m", True) == "маленького"  # animate accusative = genitive
     assert adjective.form("acc", "m", False) == "маленький"
     assert adjective.form("ins", "m", False) == "маленьким"  # и after к
-    new = next(a for a in data.ADJECTIVES if a.en == "new")
-    assert [new.form(c, "n", False) for c in data.CASES] == [
+    new = next(a for a in lexicon.ADJECTIVES if a.en == "new")
+    assert [new.form(c, "n", False) for c in lexicon.CASES] == [
         "новое",
         "нового",
         "новому",
@@ -116,8 +117,8 @@ def test_morphology_tables():
         "новым",
         "новом",
     ]
-    assert data._possessive("my", "acc", "m", True) == "моего"
-    assert data._possessive("our", "acc", "f", False) == "нашу"
+    assert lexicon.possessive_form("my", "acc", "m", True) == "моего"
+    assert lexicon.possessive_form("our", "acc", "f", False) == "нашу"
 
 
 def test_format_and_parse_links_round_trip():
@@ -140,12 +141,12 @@ def test_loader_returns_datasetdict_and_regenerates_a_missing_file(tmp_path):
     assert all(len(link) == 2 for link in row["sure"])
 
     missing = tmp_path / "new" / EN_RU_FILE
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.data"):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.corpora"):
         load_en_ru_parallel(missing, regenerate=False)
 
 
 def test_loader_regenerates_from_the_seed(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "EN_RU_SPLITS", {"train": 4, "validation": 1, "test": 2})
+    monkeypatch.setattr(en_ru, "EN_RU_SPLITS", {"train": 4, "validation": 1, "test": 2})
     path = tmp_path / EN_RU_FILE
     ds = load_en_ru_parallel(path)
     assert path.is_file() and ds["test"].num_rows == 2

@@ -1,17 +1,10 @@
-"""Tests of the extractive-QA helpers (course_utils.qa)."""
+"""Tests of the extractive-QA helpers (course_utils.corpora.qa)."""
 
 import pytest
 import torch
 
-from course_utils.qa import (
-    best_span,
-    char_to_token_span,
-    exact_match,
-    f1_score,
-    generate_passages,
-    load_qa,
-    normalize_answer,
-)
+from course_utils.corpora.qa import best_span, char_to_token_span, generate_passages, load_qa
+from course_utils.metrics import exact_match, f1_score, normalize_answer
 
 
 def test_generated_answers_are_spans():
@@ -59,7 +52,7 @@ def test_metrics():
 
 
 def test_grouped_passages_keep_each_person_together():
-    from course_utils.qa import _NAMES
+    from course_utils.corpora.qa import _NAMES
 
     for row in generate_passages(5, seed=1, interleave=False):
         sentences = row["context"].split(". ")

@@ -1,19 +1,17 @@
-"""Tests for course_utils.shakespeare (notebook 05)."""
+"""Tests for course_utils.corpora.shakespeare (notebook 05)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_utils.shakespeare import (
+from course_utils.corpora.shakespeare import (
     SHAKESPEARE_PLAYS,
-    BPETokenizer,
-    CharTokenizer,
     load_shakespeare,
-    make_tokenizer,
     sample_batch,
     shakespeare_texts_dir,
 )
+from course_utils.corpora.tokenization import BPETokenizer, CharTokenizer, make_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +49,7 @@ def test_bad_corpus_arguments():
 
 
 def test_char_tokenizer_round_trip_and_unknown_characters(corpus):
-    tok = CharTokenizer.from_text(corpus.text)
+    tok = CharTokenizer.build(corpus.text)
     assert tok.vocab_size == len(set(corpus.text))
     ids = tok.encode("To be, or not to be")
     assert tok.decode(ids) == "To be, or not to be"
@@ -96,8 +94,8 @@ def test_sample_batch_targets_are_shifted_inputs():
 
 
 def test_evaluate_windows_against_a_hand_loop():
-    from course_utils.gpt import GPT, GPTConfig
-    from course_utils.shakespeare import evaluate_windows
+    from course_utils.corpora.shakespeare import evaluate_windows
+    from course_utils.models.gpt import GPT, GPTConfig
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=7, d_model=8, num_heads=2, num_layers=1, d_ff=16, max_len=4))

@@ -1,4 +1,4 @@
-"""Tests for course_utils.summarization (notebook 06): generator, loader, ROUGE."""
+"""Tests for course_utils.corpora.summaries (notebook 06): generator, loader, ROUGE."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import re
 
 import pytest
 
-from course_utils.paths import data_dir
-from course_utils.summarization import (
+from course_utils.corpora.summaries import (
     SPLIT_SIZES,
     SUMMARIES_FILE,
     generate_summaries,
     load_summaries,
-    rouge,
-    rouge_l,
 )
+from course_utils.metrics import rouge, rouge_l
+from course_utils.paths import data_dir
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +77,7 @@ def test_loader(tmp_path):
     row = ds["train"][0]
     assert row["doc_tokens"] == row["document"].split()
     path = tmp_path / "s.jsonl"
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.summarization"):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.corpora"):
         load_summaries(path, regenerate=False)
     path.write_text('{"id": 0, "split": "train"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="lacks the fields"):

@@ -1,8 +1,8 @@
-"""Tests of the WordPiece tokenizer path (course_utils.tokenize)."""
+"""Tests of the WordPiece tokenizer path (course_utils.corpora.tokenization)."""
 
 import pytest
 
-from course_utils.tokenize import encode_batch, load_tokenizer, train_wordpiece
+from course_utils.corpora.tokenization import encode_batch, load_tokenizer, train_wordpiece
 
 TEXTS = ["the movie was good", "the movie was bad", "a good film", "a bad film"] * 20
 

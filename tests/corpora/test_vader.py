@@ -2,12 +2,7 @@
 
 import pytest
 
-from course_utils.corpora import (
-    read_vader,
-    transfer_toy_corpus,
-    vader_sentiment,
-    vader_unlabelled,
-)
+from course_utils.corpora.vader import read_vader, vader_sentiment, vader_unlabelled
 
 
 def test_read_vader_movie():
@@ -49,9 +44,8 @@ def test_unlabelled_excludes_given_texts():
     assert len(unl) > 20000
 
 
-def test_toy_corpus_words_are_disjoint():
-    toy = transfer_toy_corpus(num_unlabelled=100, num_labelled=20, num_test=20)
-    train_words = {w for t in toy["train"]["text"] for w in t.split()}
-    test_words = {w for t in toy["test"]["text"] for w in t.split()}
-    assert "good" in train_words and "good" not in test_words
-    assert sum(toy["train"]["label"]) == 10
+def test_sources_must_be_a_list_of_known_names():
+    with pytest.raises(TypeError, match=r"e.g. \('movie',\), got the str 'movie'"):
+        vader_unlabelled(sources="movie")
+    with pytest.raises(ValueError, match=r"unknown VADER sources \['films'\]"):
+        vader_unlabelled(sources=["films"])

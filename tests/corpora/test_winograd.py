@@ -1,4 +1,4 @@
-"""Tests for course_utils.winograd: committed files match their generators, grammar, splits."""
+"""Tests for course_utils.corpora.winograd: committed files match their generators, grammar, splits."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections import Counter
 
 import pytest
 
-from course_utils.paths import data_dir
-from course_utils.winograd import (
+from course_utils.corpora.winograd import (
     GENERATORS,
     HELD_OUT_ADJECTIVES,
     HELD_OUT_NOUNS,
@@ -18,8 +17,9 @@ from course_utils.winograd import (
     generate_anaphora_agreement_en,
     generate_anaphora_winograd_en,
     generate_winograd_en_ru,
-    load_jsonl,
 )
+from course_utils.methods.anaphora import load_records
+from course_utils.paths import data_dir
 
 GENDER = {t.en: t.gender for t in THINGS_RU}
 
@@ -32,7 +32,7 @@ def en_ru():
 @pytest.mark.parametrize("name", sorted(GENERATORS))
 def test_committed_files_match_their_generators(name):
     path = data_dir() / name
-    assert path.is_file(), "run `python -m course_utils.winograd` to create the data files"
+    assert path.is_file(), "run `python -m course_utils.corpora` to create the data files"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == GENERATORS[name]()
     assert path.stat().st_size < 1_000_000
@@ -117,7 +117,7 @@ def test_winograd_en_candidates_agree_in_number():
 
 
 def test_load_jsonl_reads_the_committed_file():
-    records = load_jsonl("anaphora_agreement_en.jsonl")
+    records = load_records("anaphora_agreement_en.jsonl")
     assert records == generate_anaphora_agreement_en()
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.winograd"):
-        load_jsonl("no_such_file.jsonl")
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.corpora"):
+        load_records("no_such_file.jsonl")

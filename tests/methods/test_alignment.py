@@ -1,4 +1,4 @@
-"""Tests for course_utils.alignment: AER by hand (Och and Ney), IBM Model 1, bad input."""
+"""Tests for course_utils.methods.alignment: AER by hand (Och and Ney), IBM Model 1, bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.alignment import (
+from course_utils.methods.alignment import (
     IBMModel1,
     aer,
     attention_to_links,

@@ -1,11 +1,11 @@
-"""Tests for course_utils.anaphora: spans, attention mass, head scores, baselines, MiniLM."""
+"""Tests for course_utils.methods.anaphora: spans, attention mass, head scores, baselines, MiniLM."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_utils.anaphora import (
+from course_utils.methods.anaphora import (
     antecedent_attention,
     char_span_to_tokens,
     correct_by_head,
@@ -15,9 +15,9 @@ from course_utils.anaphora import (
     record_token_spans,
     sink_shares,
     split_half_best_head,
-    wilson_interval,
     word_char_span,
 )
+from course_utils.metrics import wilson_interval
 
 
 def test_word_char_span_whole_words_case_insensitive():
@@ -132,7 +132,7 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def minilm():
-    from course_utils.pretrained import load_minilm
+    from course_utils.models.pretrained import load_minilm
 
     course, tokenizer = load_minilm("course")
     hf, _ = load_minilm("hf")
@@ -167,3 +167,12 @@ def test_evaluate_pairs_same_for_course_and_hf_models(minilm):
     assert ours["masses"].shape == (4, 6, 12, 2) and ours["n"] == 4
     assert 0.0 < float(ours["sink_share"][-1]) < 1.0
     assert ours["best_head_ci"][0] <= ours["best_head_acc"] <= ours["best_head_ci"][1]
+
+
+def test_a_candidate_in_the_possessive_is_found():
+    text = "Anna's dog chased the doctors' cat because it was hungry."
+    assert word_char_span(text, "Anna") == (0, 4)
+    assert word_char_span(text, "doctors") == (22, 29)
+    assert text[slice(*word_char_span(text, "it"))] == "it"
+    with pytest.raises(ValueError, match="does not occur as a whole word"):
+        word_char_span("Annabel's dog", "Anna")

@@ -1,4 +1,4 @@
-"""Tests for course_utils.noising (notebook 06): the five BART noising functions."""
+"""Tests for course_utils.methods.noising (notebook 06): the five BART noising functions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.noising import (
+from course_utils.methods.noising import (
     NOISE_FUNCTIONS,
     bart_noise,
     document_rotation,

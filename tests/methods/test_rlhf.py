@@ -1,4 +1,4 @@
-"""Tests of course_utils.rlhf and course_utils.preferences (notebook 09)."""
+"""Tests of course_utils.methods.rlhf and course_utils.corpora.rlhf_prompts (notebook 09)."""
 
 import math
 
@@ -6,18 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.gpt import GPT, GPTConfig
-from course_utils.paths import data_dir
-from course_utils.preferences import (
+from course_utils.corpora.rlhf_prompts import (
     PROMPTS_FILE,
-    SimulatedAnnotator,
-    WordVocab,
     generate_prompts,
     load_prompts,
-    split_words,
     write_prompts,
 )
-from course_utils.rlhf import (
+from course_utils.corpora.tokenization import WordVocab, split_words
+from course_utils.methods.annotator import SimulatedAnnotator
+from course_utils.methods.rlhf import (
     AdaptiveKLController,
     RewardModel,
     bradley_terry_loss,
@@ -36,6 +33,8 @@ from course_utils.rlhf import (
     sequence_kl,
     total_variation,
 )
+from course_utils.models.gpt import GPT, GPTConfig
+from course_utils.paths import data_dir
 
 # ----------------------------------------------------------------------------- KL
 

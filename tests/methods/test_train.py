@@ -1,4 +1,4 @@
-"""Tests of course_utils.train, course_utils.exercises and course_utils.viz basics."""
+"""Tests of course_utils.methods.train, course_utils.exercises and course_utils.viz basics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from course_utils import exercises, train, viz
+from course_utils import exercises, viz
+from course_utils.methods import train
 
 
 def test_seed_everything_makes_torch_repeatable():
@@ -96,3 +97,14 @@ def test_heatmap_validates_labels_and_gold():
     with pytest.raises(ValueError, match="4-D"):
         viz.attention_grid(torch.rand(3, 4, 4))
     matplotlib.pyplot.close("all")
+
+
+def test_a_misspelt_course_device_gets_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpuu")
+    with pytest.raises(ValueError, match=r"COURSE_DEVICE='cpuu' is not a device: use 'cpu'"):
+        train.get_device()
+    monkeypatch.setenv("COURSE_DEVICE", "CPU")
+    assert train.get_device() == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            train.get_device("cuda")

@@ -1,4 +1,4 @@
-"""Tests for course_utils.transfer (subsets, fine-tuning, frozen features, linear probe)."""
+"""Tests for course_utils.methods.transfer (subsets, fine-tuning, frozen features, linear probe)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,17 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.models import BertConfig, BertModel
-from course_utils.tokenize import encode_batch, train_wordpiece
-from course_utils.transfer import (
+from course_utils.corpora.batching import shuffled_batches
+from course_utils.corpora.tokenization import encode_batch, train_wordpiece
+from course_utils.methods.transfer import (
     LinearProbe,
     accuracy,
-    cached_result,
     finetune_classifier,
-    load_or_pretrain_small_bert,
     sentence_features,
-    shuffled_batches,
     subsample,
     train_probe,
 )
+from course_utils.models.bert import BertConfig, BertModel
 
 POS = ["a great film", "wonderful acting", "i loved it", "a superb plot", "great fun"]
 NEG = ["a dull film", "awful acting", "i hated it", "a boring plot", "dull and slow"]
@@ -109,26 +107,47 @@ def test_finetune_learns_and_accuracy(tok):
         finetune_classifier(nn.Linear(2, 2), config, TEXTS, LABELS, 1, tok, progress=False)
 
 
-def test_load_or_pretrain_small_bert(tok, tmp_path):
-    model, loaded = load_or_pretrain_small_bert(tok, TEXTS, tmp_path, num_steps=2, batch_size=4)
-    assert not loaded and (tmp_path / "small_bert_mlm_2.pt").is_file()
-    again, loaded = load_or_pretrain_small_bert(tok, TEXTS, tmp_path, num_steps=2)
-    assert loaded
+def test_small_bert_is_keyed_by_every_setting(tok, tmp_path, monkeypatch, capsys):
+    from course_utils.methods import transfer
+
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    monkeypatch.setattr(transfer, "pretraining_texts", lambda: TEXTS)
+    monkeypatch.setattr(transfer.wordpiece_vocab, "load_course_tokenizer", lambda: tok)
+    model, tokenizer, history = transfer.small_bert(num_steps=2, batch_size=4)
+    again, _, _ = transfer.small_bert(num_steps=2, batch_size=4)
+    transfer.small_bert(num_steps=2, batch_size=8)  # another batch size: trained again
+    assert capsys.readouterr().out.splitlines() == [
+        "[cache] trained 04_bert/small_bert_mlm (no cache)",
+        "[cache] loaded 04_bert/small_bert_mlm",
+        "[cache] trained 04_bert/small_bert_mlm (key changed)",
+    ]
+    assert tokenizer is tok and history.steps == 2
     for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 
-def test_cached_result(tmp_path):
-    calls = []
+def test_pretraining_is_deterministic(tok):
+    from course_utils.methods.transfer import pretrain_mlm
 
-    def compute():
-        calls.append(1)
-        return {"acc": 0.75}
+    config = BertConfig(vocab_size=len(tok), d_model=16, num_heads=2, num_layers=1, d_ff=32)
+    first, _ = pretrain_mlm(config, TEXTS, 3, tok, batch_size=4)
+    second, _ = pretrain_mlm(config, TEXTS, 3, tok, batch_size=4)
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
 
-    path = tmp_path / "results.json"
-    assert cached_result(path, "a", compute) == ({"acc": 0.75}, False)
-    assert cached_result(path, "a", compute) == ({"acc": 0.75}, True)
-    assert len(calls) == 1
-    assert cached_result(path, "b", compute)[1] is False and len(calls) == 2
-    with pytest.raises(TypeError, match="must return a dict"):
-        cached_result(path, "c", lambda: 0.5)
+
+def test_bad_training_data_gets_a_clear_error(tok):
+    from course_utils.methods.transfer import pretrain_mlm
+
+    config = BertConfig(vocab_size=len(tok), d_model=16, num_heads=2, num_layers=1, d_ff=32)
+    with pytest.raises(ValueError, match="texts is empty: fine-tuning needs at least one text"):
+        finetune_classifier(None, config, [], [], 2, tok)
+    with pytest.raises(ValueError, match="texts is empty: masked-LM pre-training needs"):
+        pretrain_mlm(config, [], 2, tok)
+    with pytest.raises(ValueError, match=r"class ids 0..1 .*labels\[1\] is 2 \(2 bad labels"):
+        finetune_classifier(None, config, TEXTS[:3], [0, 2, -1], 2, tok)
+    with pytest.raises(ValueError, match="3 texts, 2 labels"):
+        finetune_classifier(None, config, TEXTS[:3], [0, 1], 2, tok)
+    with pytest.raises(TypeError, match="a single str"):
+        finetune_classifier(None, config, "a great film", [1], 2, tok)

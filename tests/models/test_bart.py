@@ -1,4 +1,4 @@
-"""Tests for course_utils.bart (notebook 06)."""
+"""Tests for course_utils.models.bart (notebook 06)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from course_utils.bart import (
+from course_utils.models.bart import (
     BartConfig,
     BartModel,
     Seq2SeqOutput,

@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from course_utils.models import (
+from course_utils.metrics import count_parameters
+from course_utils.models.bert import (
     BertConfig,
     BertForMaskedLM,
     BertForQuestionAnswering,
     BertForSequenceClassification,
     BertModel,
-    count_parameters,
     mask_tokens,
 )
 

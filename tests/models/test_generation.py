@@ -1,4 +1,4 @@
-"""Tests for course_utils.generation (notebook 05)."""
+"""Tests for course_utils.models.generation (notebook 05)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.generation import context_window, filter_logits, generate, next_token
-from course_utils.gpt import GPT, GPTConfig
+from course_utils.models.generation import context_window, filter_logits, generate, next_token
+from course_utils.models.gpt import GPT, GPTConfig
 
 NEG = float("-inf")
 
@@ -208,7 +208,7 @@ def test_greedy_matches_transformers_generate_on_a_tiny_llama():
 
 
 def test_load_smollm2_without_a_gguf_file_says_how_to_fetch(tmp_path):
-    from course_utils.pretrained import load_smollm2
+    from course_utils.models.pretrained import load_smollm2
 
     with pytest.raises(FileNotFoundError, match="assets fetch smollm2"):
         load_smollm2(folder=tmp_path)

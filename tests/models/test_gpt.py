@@ -1,4 +1,4 @@
-"""Tests for course_utils.gpt (notebook 05)."""
+"""Tests for course_utils.models.gpt (notebook 05)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.gpt import (
+from course_utils.models.gpt import (
     GPT,
     GPTConfig,
     GPTOutput,
@@ -177,3 +177,15 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.lm_head.weight is loaded.token.weight
     with pytest.raises(FileNotFoundError):
         load_gpt(tmp_path / "missing.pt")
+
+
+def test_load_gpt_explains_foreign_and_truncated_files(tmp_path):
+    foreign = tmp_path / "bert.pt"
+    torch.save({"model": {}}, foreign)
+    with pytest.raises(ValueError, match="not a GPT checkpoint written by save_gpt"):
+        load_gpt(foreign)
+    good = save_gpt(small(), tmp_path / "gpt.pt")
+    truncated = tmp_path / "cut.pt"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError, match="truncated by an interrupted save; delete it"):
+        load_gpt(truncated)

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from course_utils.models import BertConfig, BertModel
-from course_utils.pretrained import (
+from course_utils.models.bert import BertConfig, BertModel
+from course_utils.models.pretrained import (
     WeightLoadingError,
     hf_to_course_key,
     load_hf_state_dict,

@@ -1,4 +1,4 @@
-"""Tests for course_utils.seq2seq: vocabulary, batches, padding invariance, teacher forcing equals
+"""Tests for course_utils.models.rnn_seq2seq: vocabulary, batches, padding invariance, teacher forcing equals
 step-by-step decoding, a tiny model that learns, and bad input."""
 
 from __future__ import annotations
@@ -6,20 +6,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_utils.attention import AdditiveAttention
-from course_utils.seq2seq import (
+from course_utils.corpora.batching import batch_stream, make_batches, pad_sequences
+from course_utils.corpora.tokenization import Vocab
+from course_utils.models.rnn_seq2seq import (
     AttentionDecoder,
     Decoder,
     Encoder,
     Seq2Seq,
-    Vocab,
     attention_matrices,
-    batch_stream,
     coverage_penalty,
-    make_batches,
-    pad_sequences,
     translate,
 )
+from course_utils.nn.attention import AdditiveAttention
 
 # ----------------------------------------------------------------- vocabulary
 

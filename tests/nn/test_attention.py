@@ -1,4 +1,4 @@
-"""Tests for course_utils.attention: agreement with torch's SDPA, masks, modules, bad input."""
+"""Tests for course_utils.nn.attention: agreement with torch's SDPA, masks, modules, bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.attention import (
+from course_utils.nn.attention import (
     AdditiveAttention,
     MultiHeadAttention,
     causal_mask,

@@ -1,10 +1,10 @@
-"""Tests of the transformer blocks (course_utils.transformer)."""
+"""Tests of the transformer blocks (course_utils.nn.blocks)."""
 
 import pytest
 import torch
 
-from course_utils.attention import causal_mask
-from course_utils.transformer import (
+from course_utils.nn.attention import causal_mask
+from course_utils.nn.blocks import (
     DecoderBlock,
     Embeddings,
     EncoderBlock,

@@ -1,4 +1,4 @@
-"""Tests for course_utils.lora: hand-computed cases and a peft reference."""
+"""Tests for course_utils.nn.lora: hand-computed cases and a peft reference."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.lora import (
+from course_utils.metrics import count_trainable
+from course_utils.nn.lora import (
     LoRALinear,
     adapters_disabled,
     apply_lora,
-    count_trainable,
     linear_names,
     lora_state,
     merge_lora,
