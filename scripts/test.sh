@@ -8,6 +8,7 @@ bash scripts/setup_env.sh
 # Two threads whatever the core count, so that every run computes the same numbers.
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 . scripts/_threads.sh
+export MPLBACKEND=Agg  # the tests compare text outputs; figures are not drawn
 export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-$PWD/build/test-metrics}"
 # An empty checkpoint cache for every run (the fetched assets stay cached): the tests always
 # run the current training code, never weights an older version left behind.

@@ -161,3 +161,16 @@ def test_key_includes_the_code(tmp_path, monkeypatch, capsys):
         "[cache] trained nb/m (key changed)",
     ]
     assert len(calls) == 2
+
+
+def _make(value):
+    return {"value": value}
+
+
+def test_the_arguments_of_a_partial_are_part_of_the_key(capsys):
+    from functools import partial
+
+    first, _ = cache.train_or_load("nb/m", partial(_make, 1))
+    second, _ = cache.train_or_load("nb/m", partial(_make, 2))
+    assert (first, second) == ({"value": 1}, {"value": 2})
+    assert capsys.readouterr().out.splitlines()[-1] == "[cache] trained nb/m (key changed)"

@@ -125,7 +125,8 @@ def shuffled_batches(items: Sequence, batch_size: int, seed: int = 0) -> Callabl
     """A factory of shuffled batches for :func:`~course_utils.methods.train.train_loop` (a new order each
     epoch, seeded; batches of exactly ``batch_size``, or all items if there are fewer).
 
-    Introduced in notebook 04 (as a notebook function), in the package since notebook 07.
+    Introduced in notebook 03 (the translator's batches); notebooks 04, 07 and 08 fine-tune
+    with it.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")

@@ -2,7 +2,14 @@
 
 import pytest
 
-from course_utils.corpora.tokenization import encode_batch, load_tokenizer, train_wordpiece
+from course_utils.corpora.tokenization import (
+    Vocab,
+    WordVocab,
+    encode_batch,
+    load_tokenizer,
+    split_words,
+    train_wordpiece,
+)
 
 TEXTS = ["the movie was good", "the movie was bad", "a good film", "a bad film"] * 20
 
@@ -63,3 +70,39 @@ def test_save_and_load(tok, tmp_path):
     tok.backend_tokenizer.save(str(path))
     again = load_tokenizer(path)
     assert again("a good film")["input_ids"] == tok("a good film")["input_ids"]
+
+
+def test_split_words_and_vocab():
+    assert split_words("The plot, I think, wasn't bad!") == [
+        "the", "plot", ",", "i", "think", ",", "wasn't", "bad", "!",
+    ]  # fmt: skip
+    vocab = WordVocab.build(["a b b c", "b c"], size=5)
+    assert vocab.itos == ["<pad>", "<bos>", "<unk>", "b", "c"]
+    assert vocab.encode("b a", bos=True) == [1, 3, 2]
+    assert vocab.decode([1, 3, 4]) == "b c"
+    with pytest.raises(TypeError, match="text"):
+        split_words(3)
+
+
+def test_vocab_ids_are_frequency_then_alphabetical():
+    vocab = Vocab.build([["b", "a", "c"], ["c", "a"], ["c"]])
+    assert vocab.itos == ["<pad>", "<bos>", "<eos>", "<unk>", "c", "a", "b"]
+    assert (vocab.pad_id, vocab.bos_id, vocab.eos_id, vocab.unk_id) == (0, 1, 2, 3)
+    assert vocab.encode(["a", "c"], add_bos=True, add_eos=True) == [1, 5, 4, 2]
+    assert vocab.decode([1, 5, 0, 4, 2, 6]) == ["a", "c"]  # stops at <eos>, drops <bos>/<pad>
+    assert len(Vocab.build([["a", "b"]], min_count=2)) == 4
+
+
+def test_vocab_bad_input():
+    vocab = Vocab(["a", "b"])
+    with pytest.raises(ValueError, match="unknown token 'z'.*allow_unknown=True"):
+        vocab.encode(["a", "z"])
+    assert vocab.encode(["a", "z"], allow_unknown=True) == [4, 3]
+    with pytest.raises(TypeError, match="use .split"):
+        vocab.encode("a b")
+    with pytest.raises(ValueError, match="empty"):
+        vocab.encode([])
+    with pytest.raises(ValueError, match="duplicate"):
+        Vocab(["a", "a"])
+    with pytest.raises(TypeError, match="use .split"):
+        Vocab.build(["a b"])

@@ -6,14 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.corpora.rlhf_prompts import (
-    PROMPTS_FILE,
-    generate_prompts,
-    load_prompts,
-    write_prompts,
-)
-from course_utils.corpora.tokenization import WordVocab, split_words
-from course_utils.methods.annotator import SimulatedAnnotator
 from course_utils.methods.rlhf import (
     AdaptiveKLController,
     RewardModel,
@@ -34,7 +26,6 @@ from course_utils.methods.rlhf import (
     total_variation,
 )
 from course_utils.models.gpt import GPT, GPTConfig
-from course_utils.paths import data_dir
 
 # ----------------------------------------------------------------------------- KL
 
@@ -276,42 +267,6 @@ def test_reward_model_and_rl_train_smoke():
 # ----------------------------------------------------------------------------- preferences
 
 
-def test_split_words_and_vocab():
-    assert split_words("The plot, I think, wasn't bad!") == [
-        "the", "plot", ",", "i", "think", ",", "wasn't", "bad", "!",
-    ]  # fmt: skip
-    vocab = WordVocab.build(["a b b c", "b c"], size=5)
-    assert vocab.itos == ["<pad>", "<bos>", "<unk>", "b", "c"]
-    assert vocab.encode("b a", bos=True) == [1, 3, 2]
-    assert vocab.decode([1, 3, 4]) == "b c"
-    with pytest.raises(TypeError, match="text"):
-        split_words(3)
-
-
-def test_prompts_deterministic_and_split():
-    rows = generate_prompts()
-    assert rows == generate_prompts() and len(rows) == 80
-    assert sum(r["split"] == "test" for r in rows) == 16
-    assert all(len(r["prompt"].split()) == 3 for r in rows)
-    data = load_prompts()
-    assert len(data["train"]) == 64 and len(data["test"]) == 16
-
-
-def test_simulated_annotator():
-    ann = SimulatedAnnotator({"great": 3.1, "bad": -2.5}, fluency_weight=2.0, temperature=0.25)
-    assert ann.true_score(["a", "great", "film"]) == pytest.approx(math.tanh(3.1 / 4))
-    assert ann.fluency(["great", "great", ".", "film"]) == pytest.approx(2 / 3 - 1)
-    assert ann.true_score(["great", "great"]) == pytest.approx(math.tanh(6.2 / 4) - 1.0)
-    p = ann.preference_prob(["great"], ["bad"])
-    gap = (math.tanh(3.1 / 4) - math.tanh(-2.5 / 4)) / 0.25
-    assert p == pytest.approx(1 / (1 + math.exp(-gap)))
-    assert ann.expected_agreement([(["great"], ["great"])]) == pytest.approx(0.5)
-    labels = ann.label([(["great"], ["bad"])] * 2000, torch.Generator().manual_seed(0))
-    assert labels.float().mean().item() == pytest.approx(p, abs=0.02)
-    with pytest.raises(TypeError, match="list of words"):
-        ann.true_score("great")
-
-
 def test_grouped_bradley_terry_loss_matches_pairwise():
     scores = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.3, 0.1]])
     labels = torch.tensor([[True, False, True], [False, False, True]])  # pairs (0,1) (0,2) (1,2)
@@ -322,18 +277,3 @@ def test_grouped_bradley_terry_loss_matches_pairwise():
     )
     with pytest.raises(ValueError, match="labels"):
         grouped_bradley_terry_loss(scores, labels[:, :2])
-
-
-def test_annotator_label_groups():
-    ann = SimulatedAnnotator({}, temperature=0.5)
-    scores = torch.tensor([[1.0, 0.0, 0.0]])
-    labels, probs = ann.label_groups(scores, torch.Generator().manual_seed(0))
-    assert labels.shape == probs.shape == (1, 3)
-    s = 1 / (1 + math.exp(-2.0))
-    assert torch.allclose(probs, torch.tensor([[s, s, 0.5]]))
-
-
-def test_committed_prompts_match_generator(tmp_path):
-    committed = (data_dir() / PROMPTS_FILE).read_text(encoding="utf-8")
-    fresh = write_prompts(path=tmp_path / PROMPTS_FILE).read_text(encoding="utf-8")
-    assert committed == fresh
