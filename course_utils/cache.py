@@ -48,6 +48,7 @@ from typing import Any, TypeVar
 import torch
 
 from .paths import cache_dir
+from .seeds import seed_offset
 
 __all__ = [
     "CacheResult",
@@ -306,6 +307,8 @@ def train_or_load(
         "code": code_fingerprint(*code) if code else "",
         "train": _canonical(train),  # a function's source; a partial's arguments too
     }
+    if seed_offset():  # COURSE_SEED draws other training randomness: another result
+        parts["COURSE_SEED"] = seed_offset()
     key_parts = json.dumps(_canonical(parts), sort_keys=True)
     key_hash = hashlib.sha256(key_parts.encode()).hexdigest()
     if retrain_requested():

@@ -13,6 +13,7 @@ import warnings
 from importlib import metadata
 
 from .methods.train import get_device, seed_everything, set_threads
+from .seeds import seed_offset
 
 __all__ = [
     "DEFAULT_PACKAGES",
@@ -63,7 +64,9 @@ def setup_notebook(seed: int = 0, packages: tuple[str, ...] = DEFAULT_PACKAGES) 
         pass
     versions = ", ".join(f"{name} {_version(name)}" for name in packages)
     print(f"python {platform.python_version()} | {versions}")
-    print(f"device: {device} | torch threads: {threads} | seed: {seed}")
+    offset = seed_offset()
+    shown = f"{seed} + COURSE_SEED {offset}" if offset else f"{seed}"
+    print(f"device: {device} | torch threads: {threads} | seed: {shown}")
     return {"device": device, "threads": threads, "seed": seed, "python": sys.version_info[:2]}
 
 

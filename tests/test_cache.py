@@ -16,6 +16,7 @@ from course_utils.models import gpt
 def empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
     monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    monkeypatch.delenv("COURSE_SEED", raising=False)
     return tmp_path / "checkpoints"
 
 
@@ -174,3 +175,16 @@ def test_the_arguments_of_a_partial_are_part_of_the_key(capsys):
     second, _ = cache.train_or_load("nb/m", partial(_make, 2))
     assert (first, second) == ({"value": 1}, {"value": 2})
     assert capsys.readouterr().out.splitlines()[-1] == "[cache] trained nb/m (key changed)"
+
+
+def test_course_seed_is_part_of_the_key(capsys, monkeypatch):
+    train, calls = counted({"x": 1})
+    cache.train_or_load("nb/m", train, key={"seed": 0})
+    monkeypatch.setenv("COURSE_SEED", "1")
+    cache.train_or_load("nb/m", train, key={"seed": 0})
+    assert capsys.readouterr().out.splitlines()[-1] == "[cache] trained nb/m (key changed)"
+    monkeypatch.setenv("COURSE_SEED", "0")  # the default: the stored notebooks' key
+    cache.train_or_load("nb/m", train, key={"seed": 0})
+    cache.train_or_load("nb/m", train, key={"seed": 0})
+    assert capsys.readouterr().out.splitlines()[-1] == "[cache] loaded nb/m"
+    assert len(calls) == 3

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..seeds import run_seed
+
 __all__ = ["Batch", "batch_stream", "make_batches", "pad_sequences", "shuffled_batches"]
 
 
@@ -86,7 +88,7 @@ def make_batches(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     order = list(range(len(src_ids)))
     if shuffle:
-        rng = random.Random(seed)
+        rng = random.Random(run_seed(seed))
         rng.shuffle(order)
         order.sort(key=lambda k: len(src_ids[k]))  # stable: equal lengths stay shuffled
     chunks = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
@@ -130,7 +132,7 @@ def shuffled_batches(items: Sequence, batch_size: int, seed: int = 0) -> Callabl
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    rng = random.Random(seed)
+    rng = random.Random(run_seed(seed))
     size = min(batch_size, len(items))
 
     def epoch():

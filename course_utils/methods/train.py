@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..seeds import run_seed
+
 __all__ = [
     "TrainHistory",
     "get_device",
@@ -27,9 +29,12 @@ __all__ = [
 
 
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python's ``random``, NumPy and PyTorch (CPU and CUDA) with ``seed``."""
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and CUDA) with ``seed``.
+
+    ``COURSE_SEED`` is added (see :mod:`course_utils.seeds`); unset, the seed is ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    seed = run_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

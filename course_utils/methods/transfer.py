@@ -23,6 +23,7 @@ from ..corpora import vader, wordpiece_vocab
 from ..corpora.batching import shuffled_batches
 from ..corpora.tokenization import encode_batch
 from ..models.bert import BertConfig, BertForMaskedLM, BertForSequenceClassification, mask_tokens
+from ..seeds import run_seed
 from .train import TrainHistory, seed_everything, train_loop, warmup_cosine_schedule
 
 __all__ = [
@@ -296,7 +297,7 @@ def pretrain_mlm(
     model = BertForMaskedLM(config).to(device or "cpu")
     device = next(model.parameters()).device
     special_ids = {tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id}
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(run_seed(seed))
 
     def loss_fn(model, batch):
         enc = encode_batch(tokenizer, batch, max_len=max_len)

@@ -26,7 +26,9 @@ def test_unlabelled_sentences_list_adjectives_of_one_polarity():
         words = set(text.split())
         positive, negative = words & set(TOY_POSITIVE), words & set(TOY_NEGATIVE)
         assert len(positive | negative) == 4 and not (positive and negative), text
-    assert transfer_toy_corpus(num_unlabelled=5, seed=1) != transfer_toy_corpus(num_unlabelled=5, seed=2)
+    assert transfer_toy_corpus(num_unlabelled=5, seed=1) != transfer_toy_corpus(
+        num_unlabelled=5, seed=2
+    )
     with pytest.raises(ValueError, match="adjectives_per_sentence"):
         transfer_toy_corpus(adjectives_per_sentence=0)
 
