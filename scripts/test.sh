@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
+export COURSE_VENV="${COURSE_VENV:-.venv}"  # scripts/test_floors.sh sets .venv-floors
 # Two threads whatever the core count, so that every run computes the same numbers.
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 . scripts/_threads.sh
@@ -14,7 +15,7 @@ export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-$PWD/build/test-metrics}"
 # run the current training code, never weights an older version left behind.
 export COURSE_CHECKPOINT_DIR="$PWD/build/test-checkpoints"
 rm -rf "$COURSE_CHECKPOINT_DIR"
-.venv/bin/ruff check .
-exec .venv/bin/python -m pytest tests notebooks \
+"$COURSE_VENV/bin/ruff" check .
+exec "$COURSE_VENV/bin/python" -m pytest tests notebooks \
     --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900 \
     -p no:cacheprovider --durations 15 "$@"
