@@ -1,18 +1,32 @@
 """Checking a student's answer to an exercise, with a hint instead of the solution.
 
-Introduced in notebook 01; every notebook's exercises end with a ``check(...)`` call.
+Two kinds of exercise:
+
+* a short answer (a number, a word): ``check(answer, expected, hint=...)``;
+* a function to write: ``check_function("02.causal_mask", causal_mask)`` runs the student's
+  function on the reference cases of that exercise (kept here, in the package, not in the
+  notebook) and compares each result with the course's own implementation. It says what is
+  wrong (an exception, a shape, which case and by how much), never the expected values. A
+  function that still raises ``NotImplementedError`` is reported as not solved yet.
+
+The reference solutions are in ``solutions/`` (one notebook per lesson), which the test command
+runs: every check accepts its reference solution. Introduced in notebook 01.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 __all__ = [
+    "CODING_EXERCISES",
+    "CodingExercise",
     "check",
+    "check_function",
 ]
 
 
@@ -48,3 +62,528 @@ def check(answer: object, expected: object, *, tol: float = 1e-6, hint: str = ""
                 hint = f"(off by {gap:.3g}) {hint}"
     print("Correct!" if correct else f"Not yet. {hint}".rstrip())
     return bool(correct)
+
+
+@dataclass(frozen=True)
+class CodingExercise:
+    """A function a student writes, checked against the course's implementation.
+
+    ``cases()`` returns the argument tuples (fresh tensors each call); ``reference(*args)`` is
+    the expected result; results are compared element-wise within ``tol``.
+    """
+
+    name: str
+    signature: str
+    cases: Callable[[], list[tuple]]
+    reference: Callable[..., object]
+    tol: float = 1e-5
+    hint: str = ""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"tensor {tuple(value.shape)} {str(value.dtype).replace('torch.', '')}"
+    if isinstance(value, (list, tuple)) and len(value) > 3:
+        return f"{type(value).__name__} of {len(value)}"
+    return repr(value) if isinstance(value, (int, float, str)) else type(value).__name__
+
+
+def _compare(got: object, want: object, tol: float) -> str | None:
+    """``None`` when ``got`` matches ``want``, else what differs (no expected values shown)."""
+    if isinstance(want, tuple) and not isinstance(got, tuple | list):
+        return f"expected a tuple of {len(want)}, got {type(got).__name__}"
+    if isinstance(want, tuple):
+        if len(got) != len(want):
+            return f"expected a tuple of {len(want)} items, got {len(got)}"
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            problem = _compare(g, w, tol)
+            if problem:
+                return f"item {i} of the returned tuple: {problem}"
+        return None
+    if isinstance(want, torch.Tensor) and not isinstance(got, torch.Tensor):
+        return f"expected a torch.Tensor, got {type(got).__name__}"
+    if isinstance(want, torch.Tensor):
+        if tuple(got.shape) != tuple(want.shape):
+            return f"shape {tuple(got.shape)}, expected {tuple(want.shape)}"
+        if want.dtype == torch.bool and got.dtype != torch.bool:
+            return f"dtype {got.dtype}, expected torch.bool"
+        if want.dtype == torch.bool:
+            wrong = (got != want).nonzero()
+            return (
+                f"{len(wrong)} wrong entries, first at index {tuple(wrong[0].tolist())}"
+                if len(wrong)
+                else None
+            )
+    if isinstance(want, (str, list)) or not isinstance(
+        want, (int, float, np.ndarray, torch.Tensor, np.generic)
+    ):
+        return None if got == want else f"a different result ({_describe(got)})"
+    g = _to_array(got).astype(float)
+    w = _to_array(want).astype(float)
+    if g.shape != w.shape:
+        return f"shape {g.shape}, expected {w.shape}"
+    finite_match = np.isinf(w) == np.isinf(g)
+    if not finite_match.all():
+        index = tuple(int(i) for i in np.argwhere(~finite_match)[0])
+        return f"-inf/inf in the wrong places, first at index {index}"
+    with np.errstate(invalid="ignore"):  # inf - inf where both are -inf
+        diff = np.where(np.isinf(w), 0.0, np.abs(g - w))
+    if np.isnan(g).any() or diff.max(initial=0.0) > tol:
+        if np.isnan(g).any():
+            return "NaN in your result"
+        index = tuple(int(i) for i in np.unravel_index(diff.argmax(), diff.shape))
+        where = f" at index {index}" if diff.size > 1 else ""
+        return f"off by {diff.max():.3g}{where} (tolerance {tol:g})"
+    return None
+
+
+def check_function(name: str, function: Callable[..., object]) -> bool:
+    """Run ``function`` on every reference case of exercise ``name`` and print a verdict.
+
+    Prints ``Correct!`` when every case matches the course's implementation, ``Not solved yet``
+    when the function raises ``NotImplementedError`` or returns ``None``, and otherwise the first
+    case that fails, its inputs' shapes and what differs. Returns True when correct.
+    """
+    if name not in CODING_EXERCISES:
+        raise KeyError(f"no coding exercise {name!r}; known: {sorted(CODING_EXERCISES)}")
+    exercise = CODING_EXERCISES[name]
+    if not callable(function):
+        raise TypeError(f"pass the function itself, {exercise.signature}, not its result")
+    cases = exercise.cases()
+    for number, args in enumerate(cases, start=1):
+        want = exercise.reference(*args)
+        inputs = ", ".join(_describe(a) for a in args)
+        try:
+            got = function(*_fresh(args))
+        except NotImplementedError:
+            print(f"Not solved yet: write {exercise.signature} and run the cell again.")
+            return False
+        except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+            print(f"Not yet: case {number} ({inputs}) raised {type(error).__name__}: {error}")
+            return False
+        if got is None or got is Ellipsis:
+            print("Not solved yet: your function returned None; return the result.")
+            return False
+        problem = _compare(got, want, exercise.tol)
+        if problem:
+            print(f"Not yet: case {number} of {len(cases)} ({inputs}): {problem}. {exercise.hint}")
+            return False
+    function_name = exercise.name.split(".", 1)[1]
+    print(f"Correct! {function_name} matches the course's implementation on {len(cases)} cases.")
+    return True
+
+
+def _fresh(args: tuple) -> tuple:
+    """Copies of tensor arguments, so that a function that edits its input in place cannot
+    change the reference's view of the case."""
+    return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
+
+
+def _randn(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference cases. Each lesson's exercises are named "NN.function"; the references are the
+# course's own functions where it has them, otherwise a few lines written here.
+
+
+def _additive_scores(query, keys, w_query, w_key, v):
+    from .nn.attention import AdditiveAttention
+
+    layer = AdditiveAttention(query.shape[-1], keys.shape[-1], w_query.shape[0])
+    with torch.no_grad():
+        layer.w_q.weight.copy_(w_query)
+        layer.w_k.weight.copy_(w_key)
+        layer.v.weight.copy_(v[None])
+        projected = layer.w_q(query)[:, None, :] + layer.project_keys(keys)
+        return layer.v(torch.tanh(projected)).squeeze(-1)
+
+
+def _additive_cases() -> list[tuple]:
+    return [
+        (_randn(1, 4, seed=1), _randn(1, 3, 5, seed=2), _randn(6, 4, seed=3), _randn(6, 5, seed=4),
+         _randn(6, seed=5)),
+        (_randn(3, 8, seed=6), _randn(3, 7, 2, seed=7), _randn(4, 8, seed=8), _randn(4, 2, seed=9),
+         _randn(4, seed=10)),
+    ]  # fmt: skip
+
+
+def _aer(predicted, sure, possible):
+    from .methods.alignment import aer
+
+    return aer(predicted, sure, possible)
+
+
+def _aer_cases() -> list[tuple]:
+    diagonal = [(0, 0), (1, 1), (2, 2), (3, 3)]
+    return [
+        ([(0, 0), (1, 1), (2, 2), (3, 3)], diagonal, []),
+        ([(1, 0), (1, 1), (2, 2)], diagonal, []),
+        ([(0, 0), (1, 2), (2, 1)], [(0, 0)], [(1, 2), (2, 1), (3, 3)]),
+        ([(0, 1), (4, 4)], [(0, 0), (1, 1)], [(0, 1)]),
+    ]
+
+
+def _causal_mask(seq_len):
+    from .nn.attention import causal_mask
+
+    return causal_mask(seq_len)
+
+
+def _attention(query, key, value, mask):
+    from .nn.attention import scaled_dot_product_attention
+
+    return scaled_dot_product_attention(query, key, value, mask, return_attention=True)
+
+
+def _attention_cases() -> list[tuple]:
+    square = torch.ones(5, 5, dtype=torch.bool).tril()
+    return [
+        (_randn(2, 3, 4, seed=1), _randn(2, 5, 4, seed=2), _randn(2, 5, 6, seed=3), None),
+        (_randn(1, 5, 8, seed=4), _randn(1, 5, 8, seed=5), _randn(1, 5, 8, seed=6), square),
+        (_randn(2, 2, 5, 3, seed=7), _randn(2, 2, 5, 3, seed=8), _randn(2, 2, 5, 3, seed=9), square),
+    ]  # fmt: skip
+
+
+def _attention_entropy(weights):
+    logs = torch.where(weights > 0, weights.clamp_min(1e-30).log(), torch.zeros_like(weights))
+    return -(weights * logs).sum(-1)
+
+
+def _entropy_cases() -> list[tuple]:
+    one_hot = torch.eye(4)[None]
+    return [
+        (torch.full((1, 3, 4), 0.25),),
+        (one_hot,),
+        (_randn(2, 3, 5, 5, seed=1).softmax(-1),),
+    ]
+
+
+def _head_accuracy(masses, answers):
+    from .methods.anaphora import head_accuracy
+
+    return head_accuracy(masses, answers)
+
+
+def _head_accuracy_cases() -> list[tuple]:
+    masses = _randn(6, 2, 3, 2, seed=1).abs()
+    return [
+        (masses, torch.tensor([0, 1, 0, 0, 1, 1])),
+        (_randn(10, 1, 4, 3, seed=2).abs(), torch.tensor([0, 1, 2, 2, 1, 0, 0, 1, 2, 0])),
+    ]
+
+
+def _mlm_loss(logits, labels):
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100
+    )
+
+
+def _mlm_cases() -> list[tuple]:
+    labels = torch.full((2, 6), -100)
+    labels[0, 1], labels[0, 4], labels[1, 0] = 3, 7, 2
+    other = torch.tensor([[-100, 5, -100, -100, -100, -100, 1, -100]])
+    return [(_randn(2, 6, 10, seed=1), labels), (_randn(1, 8, 9, seed=2), other)]
+
+
+def _best_span(start_logits, end_logits, max_len):
+    from .corpora.qa import best_span
+
+    allowed = torch.ones(len(start_logits), dtype=torch.bool)
+    allowed[0] = False  # [CLS]
+    return tuple(best_span(start_logits, end_logits, allowed, max_len))
+
+
+def _best_span_cases() -> list[tuple]:
+    return [
+        (torch.tensor([0.0, 2.0, 5.0, 1.0]), torch.tensor([0.0, 1.0, 0.0, 4.0]), 8),
+        (torch.tensor([9.0, 0.0, 1.0, 0.0, 0.0]), torch.tensor([9.0, 3.0, 0.0, 0.0, 2.0]), 8),
+        (_randn(12, seed=1), _randn(12, seed=2), 3),
+        (torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 0.0, 0.0, 0.0, 5.0]),
+         2),
+    ]  # fmt: skip
+
+
+def _next_token_loss(logits, input_ids):
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]), input_ids[:, 1:].reshape(-1)
+    )
+
+
+def _next_token_cases() -> list[tuple]:
+    g = torch.Generator().manual_seed(3)
+    return [
+        (_randn(2, 5, 11, seed=1), torch.randint(0, 11, (2, 5), generator=g)),
+        (_randn(1, 9, 7, seed=2), torch.randint(0, 7, (1, 9), generator=g)),
+    ]
+
+
+def _top_k_filter(logits, k):
+    from .models.generation import filter_logits
+
+    return filter_logits(logits, top_k=k)
+
+
+def _top_k_cases() -> list[tuple]:
+    return [(_randn(1, 10, seed=1), 3), (_randn(2, 6, seed=2), 1), (_randn(3, 5, seed=3), 5)]
+
+
+def _infill(tokens, spans, mask_token):
+    covered = {}
+    for start, length in spans:
+        covered[start] = length
+    out, i = [], 0
+    while i <= len(tokens):
+        if i in covered:
+            out.append(mask_token)
+            if covered[i] > 0:
+                i += covered[i]
+                continue
+        if i < len(tokens):
+            out.append(tokens[i])
+        i += 1
+    return out
+
+
+def _infill_cases() -> list[tuple]:
+    words = "the cat sat on the mat and looked at the dog".split()
+    return [
+        (words, [(1, 2)], "<mask>"),
+        (words, [(0, 1), (5, 3)], "<mask>"),
+        (words, [(4, 0)], "<mask>"),
+        (list(range(6)), [(2, 0), (3, 2)], -1),
+    ]
+
+
+def _rouge_l_f1(candidate, reference):
+    m, n = len(candidate), len(reference)
+    table = [[0] * (n + 1) for _ in range(m + 1)]
+    for i in range(m):
+        for j in range(n):
+            table[i + 1][j + 1] = (
+                table[i][j] + 1
+                if candidate[i] == reference[j]
+                else max(table[i][j + 1], table[i + 1][j])
+            )
+    lcs = table[m][n]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / m, lcs / n
+    return 2 * precision * recall / (precision + recall)
+
+
+def _rouge_cases() -> list[tuple]:
+    return [
+        ("the cat sat on the mat".split(), "the cat is on the mat".split()),
+        ("police killed the gunman".split(), "the gunman police kill".split()),
+        ("a b c".split(), "d e".split()),
+        ("one".split(), "one".split()),
+    ]
+
+
+def _mean_pool(hidden, attention_mask):
+    weights = attention_mask.to(hidden.dtype)[..., None]
+    return (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+
+
+def _mean_pool_cases() -> list[tuple]:
+    return [
+        (_randn(2, 4, 3, seed=1), torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])),
+        (_randn(3, 5, 8, seed=2), torch.tensor([[1, 0, 0, 0, 0], [1, 1, 1, 0, 0], [1] * 5])),
+    ]
+
+
+def _wilson(successes, total):
+    from .metrics import wilson_interval
+
+    return tuple(wilson_interval(successes, total))
+
+
+def _wilson_cases() -> list[tuple]:
+    return [(160, 200), (0, 20), (50, 50), (517, 1000)]
+
+
+def _lora_forward(x, weight, lora_a, lora_b, alpha):
+    rank = lora_a.shape[0]
+    return x @ weight.T + (alpha / rank) * (x @ lora_a.T) @ lora_b.T
+
+
+def _lora_forward_cases() -> list[tuple]:
+    return [
+        (_randn(2, 6, seed=1), _randn(4, 6, seed=2), _randn(2, 6, seed=3), _randn(4, 2, seed=4),
+         16.0),
+        (_randn(3, 5, 8, seed=5), _randn(7, 8, seed=6), _randn(1, 8, seed=7), _randn(7, 1, seed=8),
+         1.0),
+    ]  # fmt: skip
+
+
+def _merge_lora(weight, lora_a, lora_b, alpha):
+    return weight + (alpha / lora_a.shape[0]) * lora_b @ lora_a
+
+
+def _merge_cases() -> list[tuple]:
+    return [case[1:] for case in _lora_forward_cases()]
+
+
+def _bradley_terry(reward_chosen, reward_rejected):
+    from .methods.rlhf import bradley_terry_loss
+
+    return bradley_terry_loss(reward_chosen, reward_rejected)
+
+
+def _bt_cases() -> list[tuple]:
+    return [
+        (torch.tensor([1.5]), torch.tensor([0.5])),
+        (torch.zeros(4), torch.zeros(4)),
+        (_randn(8, seed=1) * 3, _randn(8, seed=2) * 3),
+    ]
+
+
+def _dpo(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+    from .methods.rlhf import dpo_loss
+
+    return dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta)
+
+
+def _dpo_cases() -> list[tuple]:
+    logps = [_randn(5, seed=s) * 4 - 20 for s in range(4)]
+    return [(*logps, 0.1), (*logps, 1.0), (torch.tensor([-3.0]), torch.tensor([-3.0]),
+                                           torch.tensor([-3.0]), torch.tensor([-3.0]), 0.5)]  # fmt: skip
+
+
+CODING_EXERCISES: dict[str, CodingExercise] = {
+    exercise.name: exercise
+    for exercise in [
+        CodingExercise(
+            "01.additive_scores",
+            "additive_scores(query, keys, w_query, w_key, v) -> scores [batch, src_len]",
+            _additive_cases,
+            _additive_scores,
+            hint="score(q, k_j) = v . tanh(W_q q + W_k k_j); W x for a batch of rows is x @ W.T.",
+        ),
+        CodingExercise(
+            "01.aer",
+            "aer(predicted, sure, possible) -> float",
+            _aer_cases,
+            _aer,
+            hint="AER = 1 - (|A & S| + |A & P|) / (|A| + |S|), where P also contains S.",
+        ),
+        CodingExercise(
+            "02.causal_mask",
+            "causal_mask(seq_len) -> bool [seq_len, seq_len]",
+            lambda: [(1,), (4,), (7,)],
+            _causal_mask,
+            hint="True where query i may look at key j, i.e. j <= i.",
+        ),
+        CodingExercise(
+            "02.attention",
+            "attention(query, key, value, mask) -> (output, weights)",
+            _attention_cases,
+            _attention,
+            tol=1e-5,
+            hint="softmax(Q K^T / sqrt(d_k)) V; masked-out scores become -inf before the softmax.",
+        ),
+        CodingExercise(
+            "03.attention_entropy",
+            "attention_entropy(weights) -> entropy of every row, in nats",
+            _entropy_cases,
+            _attention_entropy,
+            hint="-sum_j w_j log w_j over the last axis, with 0 log 0 = 0.",
+        ),
+        CodingExercise(
+            "03.head_accuracy",
+            "head_accuracy(masses [N, L, H, C], answers [N]) -> accuracy [L, H]",
+            _head_accuracy_cases,
+            _head_accuracy,
+            hint="a head is right on a record when its largest candidate mass is the answer's.",
+        ),
+        CodingExercise(
+            "04.mlm_loss",
+            "mlm_loss(logits [B, T, V], labels [B, T]) -> scalar",
+            _mlm_cases,
+            _mlm_loss,
+            hint="average the cross-entropy over the positions whose label is not -100 only.",
+        ),
+        CodingExercise(
+            "04.best_span",
+            "best_span(start_logits [T], end_logits [T], max_len) -> (start, end)",
+            _best_span_cases,
+            _best_span,
+            hint="maximise start[s] + end[e] with 1 <= s <= e < s + max_len (position 0 is [CLS]).",
+        ),
+        CodingExercise(
+            "05.next_token_loss",
+            "next_token_loss(logits [B, T, V], input_ids [B, T]) -> scalar",
+            _next_token_cases,
+            _next_token_loss,
+            hint="the logits at position t predict the token at t + 1: shift by one.",
+        ),
+        CodingExercise(
+            "05.top_k_filter",
+            "top_k_filter(logits [..., V], k) -> logits with -inf outside the k largest",
+            _top_k_cases,
+            _top_k_filter,
+            hint="torch.topk(logits, k).values[..., -1:] is the k-th largest value of each row.",
+        ),
+        CodingExercise(
+            "06.infill",
+            "infill(tokens, spans, mask_token) -> list",
+            _infill_cases,
+            _infill,
+            hint="each (start, length) span becomes ONE mask token; length 0 inserts a mask.",
+        ),
+        CodingExercise(
+            "06.rouge_l_f1",
+            "rouge_l_f1(candidate, reference) -> float",
+            _rouge_cases,
+            _rouge_l_f1,
+            hint="LCS by dynamic programming; P = LCS / len(candidate), R = LCS / len(reference).",
+        ),
+        CodingExercise(
+            "07.mean_pool",
+            "mean_pool(hidden [B, T, D], attention_mask [B, T]) -> [B, D]",
+            _mean_pool_cases,
+            _mean_pool,
+            hint="average only the positions where the mask is 1.",
+        ),
+        CodingExercise(
+            "07.wilson_interval",
+            "wilson_interval(successes, total) -> (low, high), 95 %",
+            _wilson_cases,
+            _wilson,
+            tol=1e-6,
+            hint="centre (p + z^2/2n) / (1 + z^2/n), z = 1.96; see Wilson (1927).",
+        ),
+        CodingExercise(
+            "08.lora_forward",
+            "lora_forward(x, weight, lora_a, lora_b, alpha) -> x W^T + (alpha / r) x A^T B^T",
+            _lora_forward_cases,
+            _lora_forward,
+            tol=1e-4,
+            hint="r is lora_a.shape[0]; A is [r, d_in], B is [d_out, r].",
+        ),
+        CodingExercise(
+            "08.merge_lora",
+            "merge_lora(weight, lora_a, lora_b, alpha) -> merged weight [d_out, d_in]",
+            _merge_cases,
+            _merge_lora,
+            tol=1e-4,
+            hint="W + (alpha / r) B A has the shape of W.",
+        ),
+        CodingExercise(
+            "09.bradley_terry_loss",
+            "bradley_terry_loss(reward_chosen, reward_rejected) -> scalar",
+            _bt_cases,
+            _bradley_terry,
+            hint="mean of -log sigmoid(r_chosen - r_rejected); F.logsigmoid is stable.",
+        ),
+        CodingExercise(
+            "09.dpo_loss",
+            "dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta) -> scalar",
+            _dpo_cases,
+            _dpo,
+            hint="-log sigmoid(beta * ((pc - rc) - (pr - rr))), averaged over pairs.",
+        ),
+    ]
+}
