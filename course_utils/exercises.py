@@ -25,7 +25,10 @@ import torch
 __all__ = [
     "CODING_EXERCISES",
     "CodingExercise",
+    "SHORT_ANSWERS",
+    "ShortAnswer",
     "check",
+    "check_answer",
     "check_function",
 ]
 
@@ -244,6 +247,19 @@ def _attention_cases() -> list[tuple]:
         (_randn(1, 5, 8, seed=4), _randn(1, 5, 8, seed=5), _randn(1, 5, 8, seed=6), square),
         (_randn(2, 2, 5, 3, seed=7), _randn(2, 2, 5, 3, seed=8), _randn(2, 2, 5, 3, seed=9), square),
     ]  # fmt: skip
+
+
+def _causal_attention(q, k, v):
+    from .nn.attention import causal_mask, scaled_dot_product_attention
+
+    return scaled_dot_product_attention(q, k, v, causal_mask(q.shape[0]))[0]
+
+
+def _causal_loop_cases() -> list[tuple]:
+    return [
+        (_randn(6, 8, seed=1), _randn(6, 8, seed=2), _randn(6, 8, seed=3)),
+        (_randn(3, 4, seed=4), _randn(3, 4, seed=5), _randn(3, 2, seed=6)),
+    ]
 
 
 def _attention_entropy(weights):
@@ -485,6 +501,13 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             hint="softmax(Q K^T / sqrt(d_k)) V; masked-out scores become -inf before the softmax.",
         ),
         CodingExercise(
+            "02.causal_attention_loop",
+            "causal_attention_loop(q [T, d_k], k [T, d_k], v [T, d_v]) -> [T, d_v]",
+            _causal_loop_cases,
+            _causal_attention,
+            hint="query i attends to k[: i + 1] and v[: i + 1]; scale the scores by sqrt(d_k).",
+        ),
+        CodingExercise(
             "03.attention_entropy",
             "attention_entropy(weights) -> entropy of every row, in nats",
             _entropy_cases,
@@ -586,4 +609,217 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             hint="-log sigmoid(beta * ((pc - rc) - (pr - rr))), averaged over pairs.",
         ),
     ]
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Short answers: the expected value is computed here (from the course's code, or from data the
+# notebook passes in), so that the notebook cell shows the question, not the answer.
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """A number, word or small tuple; ``expected(**data)`` computes the right answer."""
+
+    expected: Callable[..., object]
+    tol: float = 1e-6
+    hint: str = ""
+
+
+def check_answer(name: str, answer: object, **data: object) -> bool:
+    """Check the answer to short question ``name`` (e.g. ``"01.q1"``) and print a verdict.
+
+    ``data``: what the question is about, when it comes from the notebook (e.g. the training
+    set); the expected value is computed from it here and never printed. A wrong answer gets the
+    question's hint. Returns True when correct.
+    """
+    if name not in SHORT_ANSWERS:
+        raise KeyError(f"no short question {name!r}; known: {sorted(SHORT_ANSWERS)}")
+    question = SHORT_ANSWERS[name]
+    if answer is None or answer is Ellipsis:
+        return check(answer, None)
+    return check(answer, question.expected(**data), tol=question.tol, hint=question.hint)
+
+
+def _params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _additive_params() -> int:
+    from .nn.attention import AdditiveAttention
+
+    return _params(AdditiveAttention(64, 128, 64))
+
+
+def _multihead_params() -> int:
+    from .nn.attention import MultiHeadAttention
+
+    return _params(MultiHeadAttention(64, 8))
+
+
+def _teacher_after_to(train_set) -> str:
+    from collections import Counter
+
+    after_to = Counter(
+        row["ru_tokens"][j]
+        for row in train_set
+        for i, j in row["sure"]
+        if row["en_tokens"][i] == "teacher" and "to" in row["en_tokens"][max(0, i - 3) : i]
+    )
+    return after_to.most_common(1)[0][0]
+
+
+def _toy_em_book() -> float:
+    from .methods.alignment import IBMModel1
+
+    toy_en = [["the", "old", "house"], ["the", "book"], ["an", "old", "book"]]
+    toy_ru = [["старый", "дом"], ["книга"], ["старая", "книга"]]
+    model = IBMModel1().fit(toy_en, toy_ru, num_iterations=1, progress=False)
+    return dict(model.translation_table("book", top_k=9))["книга"]
+
+
+def _padded_causal_count() -> int:
+    from .nn.attention import causal_mask, padding_mask
+
+    return int((padding_mask([5, 2], 5) & causal_mask(5))[1].sum())
+
+
+def _antecedent_mass() -> float:
+    from .methods.anaphora import antecedent_attention
+
+    att = torch.zeros(1, 1, 5, 5)
+    att[0, 0, 3, :3], att[0, 0, 4, :3] = (
+        torch.tensor([0.1, 0.05, 0.05]),
+        torch.tensor([0.2, 0.1, 0.0]),
+    )
+    return float(antecedent_attention([att], [3, 4], [[0, 1, 2]])[0, 0, 0])
+
+
+def _wilson_includes_half() -> bool:
+    from .metrics import wilson_interval
+
+    return wilson_interval(70, 126)[0] <= 0.5
+
+
+def _gpt_params(config, context) -> int:
+    d, ff, layers = config.d_model, config.d_ff, config.num_layers
+    per_layer = 4 * (d * d + d) + 4 * d + d * ff + ff + ff * d + d
+    return config.vocab_size * d + context * d + layers * per_layer + 2 * d
+
+
+def _infilling_kept() -> int:
+    from .methods.noising import text_infilling
+
+    return sum(t != -1 for t in text_infilling(list(range(40)), -1, mask_ratio=0.3, rng=0))
+
+
+def _optimal_policy() -> torch.Tensor:
+    from .methods.rlhf import optimal_policy
+
+    return optimal_policy(torch.tensor([0.5, 0.3, 0.2]), torch.tensor([0.0, 1.0, 2.0]), 1.0)
+
+
+def _rloo_last() -> float:
+    from .methods.rlhf import rloo_advantages
+
+    return float(rloo_advantages(torch.tensor([[1.0, 2.0, 3.0, 6.0]]))[0, 3])
+
+
+SHORT_ANSWERS: dict[str, ShortAnswer] = {
+    "01.q1": ShortAnswer(
+        lambda: _aer([(1, 0), (1, 1), (2, 2)], [(0, 0), (1, 1), (2, 2), (3, 3)], []),
+        tol=1e-3,
+        hint="count |A & S|, |A & P|, |A| and |S|; P contains S.",
+    ),
+    "01.q2": ShortAnswer(
+        _toy_em_book,
+        tol=1e-3,
+        hint="add up the expected counts c(книга, book) over the sentence pairs, then divide by "
+        "the total expected count of 'book'.",
+    ),
+    "01.q3": ShortAnswer(
+        _teacher_after_to, hint="the dative case; see ibm1.translation_table('teacher', top_k=5)."
+    ),
+    "01.q4": ShortAnswer(
+        _additive_params, hint="W_q is 64 x 64, W_k is 64 x 128, v has 64 entries."
+    ),
+    "02.q1": ShortAnswer(
+        lambda: 16.0,
+        tol=0.5,
+        hint="the variance of a sum of independent terms is the sum of their variances.",
+    ),
+    "02.q2": ShortAnswer(
+        _multihead_params, hint="four d_model x d_model matrices plus four bias vectors."
+    ),
+    "02.q3": ShortAnswer(
+        _padded_causal_count, hint="row i may see the keys j <= i that are also real tokens."
+    ),
+    "03.q1": ShortAnswer(
+        lambda: 0.5,
+        hint="in each pair, the nearest candidate is the right one in exactly one sentence.",
+    ),
+    "03.q2": ShortAnswer(
+        _antecedent_mass, hint="sum over the candidate's pieces, mean over the pronoun's pieces."
+    ),
+    "03.q3": ShortAnswer(_wilson_includes_half, hint="compute metrics.wilson_interval(70, 126)."),
+    "04.q1": ShortAnswer(
+        lambda: 30522 * 384 + 512 * 384 + 2 * 384 + 2 * 384,
+        hint="token + position + segment tables, then the norm's weight and bias.",
+    ),
+    "04.q2": ShortAnswer(
+        lambda: 40 * 0.15 * 0.8, hint="15 % of the tokens are picked, 80 % of those become [MASK]."
+    ),
+    "04.q3": ShortAnswer(
+        lambda: (2, 3), hint="maximise start[s] + end[e] with 1 <= s <= e; try every pair."
+    ),
+    "05.q1": ShortAnswer(
+        _gpt_params, hint="embeddings + layers x (attention + 2 norms + feed-forward) + final norm."
+    ),
+    "05.q2": ShortAnswer(
+        lambda: round(math.exp(2.0), 3), tol=1e-3, hint="perplexity = exp(loss per character)."
+    ),
+    "05.q3": ShortAnswer(
+        lambda: [1, 3], hint="sort by probability; keep tokens until their mass reaches 0.75."
+    ),
+    "06.q1": ShortAnswer(
+        lambda config: config.vocab_size * config.d_model,
+        hint="one matrix of vocab_size x d_model.",
+    ),
+    "06.q2": ShortAnswer(_infilling_kept, hint="round(0.3 * 40) tokens are covered by spans."),
+    "06.q3": ShortAnswer(lambda: math.exp(-3.0), tol=1e-3, hint="P(k) = exp(-λ) λ^k / k!"),
+    "06.q4": ShortAnswer(
+        lambda: 10, hint="query i may attend to i + 1 keys; add up over the 4 queries."
+    ),
+    "07.q1": ShortAnswer(
+        lambda: 384 * 2 + 2, hint="a weight per feature and class, plus a bias per class."
+    ),
+    "07.q2": ShortAnswer(
+        lambda: round((0.75 * 0.25 / 1000) ** 0.5, 4),
+        tol=1e-4,
+        hint="the standard error of a proportion is sqrt(p (1 - p) / n).",
+    ),
+    "07.q3": ShortAnswer(
+        lambda minilm_plan: minilm_plan[50][0] * minilm_plan[50][1] / 50,
+        hint="steps x batch size / number of examples.",
+    ),
+    "08.q1": ShortAnswer(
+        lambda: 6 * 3 * 4 * (384 + 384), hint="layers x matrices x r x (d_in + d_out)."
+    ),
+    "08.q2": ShortAnswer(
+        lambda: round(100 * 294_912 / 124_734_720, 2), tol=1e-9, hint="trainable / total x 100."
+    ),
+    "08.q3": ShortAnswer(lambda: 0, hint="after merging, where does the update live?"),
+    "08.q4": ShortAnswer(lambda: (2.0, 2.0), hint="the update is scaled by alpha / r."),
+    "09.q1": ShortAnswer(
+        lambda: float(-torch.nn.functional.logsigmoid(torch.tensor(1.0))),
+        tol=1e-4,
+        hint="-log sigmoid(r_chosen - r_rejected).",
+    ),
+    "09.q2": ShortAnswer(
+        _optimal_policy, tol=1e-3, hint="pi_ref * exp(r / beta), then normalise to sum 1."
+    ),
+    "09.q3": ShortAnswer(_rloo_last, hint="a sample's reward minus the mean of the OTHER samples."),
+    "09.q4": ShortAnswer(
+        lambda: -0.8, hint="PPO takes the smaller (more pessimistic) of the two objectives."
+    ),
 }

@@ -7,6 +7,7 @@ what is wrong, and never print the expected values.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ from course_utils import exercises
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECKED = re.compile(r'check_function\("(\d\d\.\w+)", (\w+)\)')
+ANSWERED = re.compile(r'check_answer\("(\d\d\.q\d+)"')
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -42,12 +44,39 @@ def solution_sources() -> dict[str, str]:
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
 def test_each_lesson_has_two_coding_exercises_without_solutions(path):
     tagged = [c for c in code_cells(path) if "exercise" in c["metadata"].get("tags", [])]
-    names = [name for c in tagged for name, _ in CHECKED.findall("".join(c["source"]))]
+    coding = [c for c in tagged if "check_function" in "".join(c["source"])]
+    names = [name for c in coding for name, _ in CHECKED.findall("".join(c["source"]))]
     assert len(names) >= 2, f"{path.name}: {len(names)} coding exercises, need at least 2"
     assert all(name.startswith(path.name[:2] + ".") for name in names), names
-    for cell in tagged:
+    for cell in coding:
         source = "".join(cell["source"])
         assert "raise NotImplementedError" in source, f"{path.name}: an exercise cell is solved"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+def test_short_answers_are_checked_without_showing_the_answer(path):
+    """Every check goes through the registry; no lesson cell holds an expected value."""
+    sources = ["".join(c["source"]) for c in code_cells(path)]
+    assert not any("exercises.check(" in source for source in sources), path.name
+    asked = {name for source in sources for name in ANSWERED.findall(source)}
+    registered = {name for name in exercises.SHORT_ANSWERS if name.startswith(path.name[:2])}
+    assert asked == registered, (sorted(asked), sorted(registered))
+    for cell in code_cells(path):
+        if ANSWERED.search("".join(cell["source"])):
+            assert "exercise" in cell["metadata"].get("tags", []), "untagged exercise cell"
+
+
+def test_every_short_answer_without_data_is_solved_in_the_solutions():
+    """The questions whose answer does not depend on the lesson's data are asserted there."""
+    solutions = "\n".join(
+        "".join(c["source"])
+        for path in sorted((ROOT / "solutions").glob("*.ipynb"))
+        for c in code_cells(path)
+    )
+    solved = set(re.findall(r'assert exercises\.check_answer\("(\d\d\.q\d)"', solutions))
+    for name, question in exercises.SHORT_ANSWERS.items():
+        if not inspect.signature(question.expected).parameters:
+            assert name in solved, f"{name} has no asserted solution"
 
 
 def test_every_exercise_has_a_lesson_cell_and_a_solution():
