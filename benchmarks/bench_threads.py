@@ -24,7 +24,7 @@ import time
 SETTINGS = {
     "2 threads, OpenMP default (spin)": {"OMP_NUM_THREADS": "2"},
     "2 threads, OMP_WAIT_POLICY=PASSIVE": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
-    "2 threads, GOMP_SPINCOUNT=10000": {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "10000"},
+    "2 threads, OMP_WAIT_POLICY=ACTIVE": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"},
     "1 thread": {"OMP_NUM_THREADS": "1"},
 }
 

@@ -12,13 +12,13 @@ import time
 import warnings
 from importlib import metadata
 
-from .methods.train import get_device, seed_everything, set_threads
 from .seeds import seed_offset
 
 __all__ = [
     "DEFAULT_PACKAGES",
     "elapsed",
     "full_profile",
+    "openmp_wait_policy",
     "quiet_hugging_face",
     "setup_notebook",
 ]
@@ -35,17 +35,42 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def openmp_wait_policy() -> str:
+    """Let OpenMP's idle threads sleep instead of spin (``OMP_WAIT_POLICY=PASSIVE``), unless set.
+
+    Must run before ``torch`` is imported (OpenMP reads it once, when it starts), so the setup
+    cell calls it first. Why: on a laptop where another program keeps one core busy, spinning
+    threads wait for a descheduled partner, and two torch threads ran a training cell 3.3 times
+    slower than on an idle machine; passive threads ran it 1.7-1.9 times slower, at the cost of
+    about a quarter more time when the machine is idle (``benchmarks/bench_threads.py``). A
+    student on an idle machine can start Jupyter with ``OMP_WAIT_POLICY=ACTIVE`` for the fastest
+    runs; ``scripts/course.sh`` and ``scripts/test.sh`` keep OpenMP's own default (a short spin),
+    as they own the machine. Returns the
+    policy in effect (``"PASSIVE"``, the user's value, or a note when torch was already loaded).
+    """
+    if "OMP_WAIT_POLICY" in os.environ:
+        return os.environ["OMP_WAIT_POLICY"]
+    if "torch" in sys.modules:
+        return "OpenMP default (torch was imported before the setup cell)"
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    return "PASSIVE"
+
+
 def setup_notebook(seed: int = 0, packages: tuple[str, ...] = DEFAULT_PACKAGES) -> dict:
     """Prepare a notebook run and print what matters for reproducing it.
 
     Sets ``HF_HUB_OFFLINE=1`` (unless already set) so that a stray hub download fails at once,
-    seeds Python/NumPy/PyTorch, fits PyTorch's threads to the machine, sets a readable
+    seeds Python/NumPy/PyTorch, fits PyTorch's threads to the machine (and lets idle OpenMP
+    threads sleep, see :func:`openmp_wait_policy`), sets a readable
     matplotlib style, and starts the notebook's run-time clock (see :func:`elapsed`).
 
     Returns a dict with ``device``, ``threads`` and ``seed``.
     """
     global _START_TIME
     _START_TIME = time.perf_counter()
+    openmp_wait_policy()  # before torch starts
+    from .methods.train import get_device, seed_everything, set_threads
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet_hugging_face()
