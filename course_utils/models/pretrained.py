@@ -188,6 +188,8 @@ def load_smollm2(folder: Path | None = None, dtype: torch.dtype = torch.float32)
         )
     gguf = files[0]
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    if tokenizer.pad_token is None:  # transformers < 5.2x leaves it unset for this GGUF
+        tokenizer.pad_token = tokenizer.eos_token  # what later versions set: <|im_end|>
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, attn_implementation="eager", dtype=dtype
     )
