@@ -57,11 +57,14 @@ __all__ = [
     "fingerprint",
     "retrain_requested",
     "train_or_load",
+    "train_or_load_model",
 ]
 
 FORMAT = "course_utils.cache/1"
 PACKAGE_DIR = Path(__file__).resolve().parent
 T = TypeVar("T")
+H = TypeVar("H")
+M = TypeVar("M", bound=torch.nn.Module)
 
 
 def checkpoint_dir() -> Path:
@@ -323,3 +326,43 @@ def train_or_load(
     _write_entry(path, key_hash, key_parts, result)
     print(f"[cache] trained {name} ({reason})")
     return result, CacheResult(name, loaded=False, reason=reason)
+
+
+def train_or_load_model(
+    name: str,
+    fit: Callable[[], tuple[M, H]],
+    build: Callable[[], M],
+    history_type: Callable[..., H],
+    key: Mapping[str, Any] | None = None,
+    code: Iterable[types.ModuleType | str] = (),
+    device: torch.device | str | None = None,
+) -> tuple[M, H, CacheResult]:
+    """:func:`train_or_load` for a trained model and its training history.
+
+    ``fit()`` trains and returns ``(model, history)``, the history a dataclass of lists and
+    numbers (``TrainHistory``, ``RLHistory``). The entry stores the model's ``state_dict`` (on
+    the CPU) and the history's fields; loading builds an untrained model with ``build()`` (the
+    same architecture, LoRA wrappers included), fills in the weights and moves it to ``device``.
+    ``key`` and ``code`` are as in :func:`train_or_load`; the source of ``fit`` is part of the key.
+
+    Returns ``(model in eval mode, history_type(**fields), CacheResult)``, the same on both paths.
+    Introduced in notebook 04.
+    """
+    trained: list = []
+
+    def fit_and_save() -> dict:
+        model, history = fit()
+        trained.append(model)
+        weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        return {"model": weights, "history": dataclasses.asdict(history)}
+
+    saved, result = train_or_load(name, fit_and_save, key={"model_key": key or {}, "fit": fit},
+                                  code=code)  # fmt: skip
+    if trained:
+        model = trained[0]
+    else:
+        model = build()
+        model.load_state_dict(saved["model"])
+    if device is not None:
+        model.to(device)
+    return model.eval(), history_type(**saved["history"]), result

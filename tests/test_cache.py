@@ -188,3 +188,35 @@ def test_course_seed_is_part_of_the_key(capsys, monkeypatch):
     cache.train_or_load("nb/m", train, key={"seed": 0})
     assert capsys.readouterr().out.splitlines()[-1] == "[cache] loaded nb/m"
     assert len(calls) == 3
+
+
+def test_a_model_and_its_history_load_as_they_were_trained(capsys):
+    from course_utils.methods.train import TrainHistory
+
+    calls = []
+
+    def fit():
+        calls.append(1)
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        return model.train(), TrainHistory(losses=[1.0, 0.5], seconds=2.5)
+
+    def build():
+        return torch.nn.Linear(3, 2)
+
+    trained, history, info = cache.train_or_load_model("nb/linear", fit, build, TrainHistory,
+                                                       key={"steps": 2})  # fmt: skip
+    assert not info.loaded and not trained.training and history.losses == [1.0, 0.5]
+    loaded, history, info = cache.train_or_load_model("nb/linear", fit, build, TrainHistory,
+                                                      key={"steps": 2})  # fmt: skip
+    assert info.loaded and len(calls) == 1 and not loaded.training
+    assert loaded is not trained and torch.equal(loaded.weight, trained.weight)
+    assert history == TrainHistory(losses=[1.0, 0.5], seconds=2.5)
+    _, _, info = cache.train_or_load_model("nb/linear", fit, build, TrainHistory,
+                                           key={"steps": 3})  # fmt: skip
+    assert info.reason == "key changed" and len(calls) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        "[cache] trained nb/linear (no cache)",
+        "[cache] loaded nb/linear",
+        "[cache] trained nb/linear (key changed)",
+    ]
