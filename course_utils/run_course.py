@@ -13,6 +13,7 @@ Notebooks run one at a time (never two multi-threaded kernels on two cores), wit
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 import time
@@ -45,12 +46,37 @@ def notebook_paths(selectors: list[str] | None = None, folder: Path | None = Non
     return paths
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PANEL_TEXT = "(an interactive panel: run this cell in Jupyter to use it)"
+
+
+def _widget_text(model_id: str, models: dict) -> str:
+    """What a stored widget output shows as text: a progress bar (tqdm's HBox of an HTML label,
+    a progress bar and an HTML counter) in its final state, any other widget as a short note."""
+    children = [
+        models.get(child.removeprefix("IPY_MODEL_"), {})
+        for child in models.get(model_id, {}).get("state", {}).get("children") or []
+    ]
+    kinds = [child.get("model_name") for child in children]
+    if len(kinds) != 3 or kinds[0] != "HTMLModel" or not str(kinds[1]).endswith("ProgressModel"):
+        return PANEL_TEXT
+    left, bar, right = (child["state"] for child in children)
+    share = bar["value"] / bar["max"] if bar.get("max") else 0.0
+    filled = "█" * round(10 * min(max(share, 0.0), 1.0))
+    text = f"{left.get('value', '')}|{filled:<10}|{right.get('value', '')}"
+    return html.unescape(text).replace("\u2007", " ")
+
+
 def _strip_widget_state(nb) -> None:
-    nb.metadata.pop("widgets", None)
+    """Drop the widgets' state and views (large, and blank without a kernel), keeping a text
+    that says what each showed: a progress bar's final state (steps, time, last loss)."""
+    state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            data.pop("application/vnd.jupyter.widget-view+json", None)
+            view = output.get("data", {}).pop(WIDGET_VIEW, None)
+            if view is not None:
+                output["data"]["text/plain"] = _widget_text(view.get("model_id", ""), state)
 
 
 def execute_notebook(path: Path, out_path: Path, timeout: int = 900) -> float:
@@ -64,7 +90,7 @@ def execute_notebook(path: Path, out_path: Path, timeout: int = 900) -> float:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=False,
+        store_widget_state=True,  # read back by _strip_widget_state
     )
     start = time.perf_counter()
     try:

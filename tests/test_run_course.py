@@ -43,3 +43,27 @@ def test_execute_notebook_records_metrics(tmp_path, monkeypatch):
     assert executed.cells[1].outputs[0]["text"] == "done\n"
     metrics = json.loads((tmp_path / "metrics" / "99_test.json").read_text())
     assert metrics == {"answer": 42, "cwd_is_notebook_dir": True}
+
+
+def test_a_stored_progress_bar_shows_its_final_state_and_a_panel_says_what_it_is(tmp_path):
+    """Executed headless, a tqdm bar is a widget; its stored text is the bar's end, not 0%."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from tqdm.auto import tqdm\n"
+            "bar = tqdm(range(40), desc='train')\n"
+            "for i in bar:\n"
+            "    bar.set_postfix(loss=1.0 / (i + 1))"
+        ),
+        nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.VBox([ipywidgets.Button()])"),
+    ]
+    path, out_path = tmp_path / "01_bars.ipynb", tmp_path / "out" / "01_bars.ipynb"
+    nbformat.write(nb, path)
+    run_course.execute_notebook(path, out_path, timeout=120)
+    stored = json.loads(out_path.read_text(encoding="utf-8"))
+    assert "widgets" not in stored["metadata"]
+    (bar,), (panel,) = (cell["outputs"] for cell in stored["cells"])
+    assert set(bar["data"]) == {"text/plain"} == set(panel["data"])
+    text = "".join(bar["data"]["text/plain"])
+    assert text.startswith("train: 100%|██████████| 40/40 [") and text.endswith("loss=0.025]"), text
+    assert "".join(panel["data"]["text/plain"]) == run_course.PANEL_TEXT
