@@ -18,6 +18,7 @@ all-MiniLM-L6-v2 in the course's :class:`~course_utils.models.bert.BertModel` or
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -281,8 +282,24 @@ def model_attentions(model, encoding: dict) -> list[Tensor]:
     return [a.detach().cpu() for a in attentions]
 
 
+QUERIES = ("pronoun", "last_word")
+
+
+def _last_word_span(text: str) -> tuple[int, int]:
+    """Character span of the last word of ``text`` (e.g. *hungry* in "... she was hungry.")."""
+    words = list(re.finditer(r"[^\W\d_]+(?:'[^\W\d_]+)?", text))
+    if not words:
+        raise ValueError(f"no word in {text!r}")
+    return words[-1].span()
+
+
 def evaluate_pairs(
-    path_or_records: str | Path | Iterable[dict], model, tokenizer, *, seed: int = 0
+    path_or_records: str | Path | Iterable[dict],
+    model,
+    tokenizer,
+    *,
+    seed: int = 0,
+    query: str = "pronoun",
 ) -> dict:
     """Score every attention head of ``model`` as an antecedent picker on a set of records.
 
@@ -294,6 +311,9 @@ def evaluate_pairs(
         model, tokenizer: e.g. both from :func:`course_utils.models.pretrained.load_minilm`
             (``"course"`` or ``"hf"``).
         seed: seed of the split-half estimate.
+        query: the attending tokens: ``"pronoun"``, or ``"last_word"``, the sentence's last word
+            (in a left-to-right decoder the pronoun cannot see a word that follows it; the last
+            word sees the whole sentence). The baselines stay those of the pronoun.
 
     Returns:
         A dict with ``per_head_accuracy [L, H]``, ``nearest_baseline`` and ``first_baseline``
@@ -303,13 +323,19 @@ def evaluate_pairs(
         ``split_half`` (:func:`split_half_best_head`), ``sink_share [L]`` (mass on [CLS] and
         [SEP]) and ``n``. Introduced in notebook 03.
     """
+    if query not in QUERIES:
+        raise ValueError(f"query must be one of {QUERIES}, got {query!r}")
     records = load_records(path_or_records)
     special = {tokenizer.cls_token_id, tokenizer.sep_token_id} - {None}
     masses, answers, nearest, first, sinks, groups = [], [], [], [], [], []
     for k, record in enumerate(records):
         encoding, pronoun, spans = record_token_spans(record, tokenizer)
         attentions = model_attentions(model, encoding)
-        masses.append(antecedent_attention(attentions, pronoun, spans))
+        source = pronoun
+        if query == "last_word":
+            offsets = tokenizer(record["text"], return_offsets_mapping=True)["offset_mapping"]
+            source = char_span_to_tokens(offsets, *_last_word_span(record["text"]))
+        masses.append(antecedent_attention(attentions, source, spans))
         answers.append(int(record["answer"]))
         nearest.append(nearest_candidate(pronoun, spans) == record["answer"])
         first.append(min(range(len(spans)), key=lambda c: spans[c][0]) == record["answer"])
