@@ -11,6 +11,7 @@ from course_utils.methods.anaphora import (
     correct_by_head,
     evaluate_pairs,
     head_accuracy,
+    model_attentions,
     nearest_candidate,
     record_token_spans,
     sink_shares,
@@ -176,3 +177,18 @@ def test_a_candidate_in_the_possessive_is_found():
     assert text[slice(*word_char_span(text, "it"))] == "it"
     with pytest.raises(ValueError, match="does not occur as a whole word"):
         word_char_span("Annabel's dog", "Anna")
+
+
+def test_evaluate_pairs_can_attend_from_the_last_word(minilm):
+    course, _, tokenizer = minilm
+    from_pronoun = evaluate_pairs(RECORDS, course, tokenizer)
+    from_last = evaluate_pairs(RECORDS, course, tokenizer, query="last_word")
+    encoding, _, spans = record_token_spans(RECORDS[0], tokenizer)
+    attentions = model_attentions(course, encoding)
+    last = tokenizer.convert_ids_to_tokens(encoding["input_ids"][0]).index("weaker")
+    expected = antecedent_attention(attentions, [last], spans)
+    assert torch.allclose(from_last["masses"][0], expected, atol=1e-6)
+    assert not torch.allclose(from_last["masses"], from_pronoun["masses"])
+    assert from_last["nearest_baseline"] == from_pronoun["nearest_baseline"]
+    with pytest.raises(ValueError, match="query must be one of"):
+        evaluate_pairs(RECORDS, course, tokenizer, query="flip")
