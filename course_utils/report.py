@@ -1,7 +1,9 @@
 """Recording each notebook's key results, and gathering them into one table.
 
 Every notebook's last code cell calls :func:`record` (introduced in notebook 01).
-The course runner (``python -m course_utils.run_course``) prints :func:`metrics_table`.
+The course runner (``python -m course_utils.run_course``) prints :func:`metrics_table`;
+``python -m course_utils.report --cold DIR --warm DIR`` writes the README's run-time table
+from two such runs (:func:`update_run_times`), so that its numbers are measured, never typed.
 Metric names are stable once published: later notebooks and the README refer to them.
 """
 
@@ -21,7 +23,12 @@ __all__ = [
     "metrics_dir",
     "metrics_table",
     "record",
+    "run_time_table",
+    "update_run_times",
 ]
+
+RUN_TIMES_BEGIN = "<!-- run-times: begin (written by python -m course_utils.report) -->"
+RUN_TIMES_END = "<!-- run-times: end -->"
 
 
 def metrics_dir() -> Path:
@@ -110,3 +117,63 @@ def metrics_table(
     lines = [f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]}" for row in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
     return "\n".join(lines)
+
+
+def _runtime(metrics: Mapping[str, Mapping[str, object]], name: str) -> str:
+    value = metrics.get(name, {}).get("runtime_s")
+    return "not run" if value is None else f"{float(value):.0f} s"
+
+
+def run_time_table(
+    cold: Mapping[str, Mapping[str, object]], warm: Mapping[str, Mapping[str, object]]
+) -> str:
+    """A Markdown table of each notebook's ``runtime_s``: cold (empty checkpoint cache) and warm
+    (every entry loaded), with the course's total of each."""
+    names = sorted(set(cold) | set(warm))
+    lines = ["| notebook | cold: empty cache | warm: cache filled |", "|---|---:|---:|"]
+    lines += [f"| {name} | {_runtime(cold, name)} | {_runtime(warm, name)} |" for name in names]
+    totals = [
+        sum(float(m[n]["runtime_s"]) for n in names if "runtime_s" in m.get(n, {}))
+        for m in (cold, warm)
+    ]
+    lines.append(f"| all | {totals[0] / 60:.1f} min | {totals[1] / 60:.1f} min |")
+    return "\n".join(lines)
+
+
+def update_run_times(readme: Path, table: str) -> None:
+    """Replace the text between the run-time markers of ``readme`` with ``table``."""
+    text = readme.read_text(encoding="utf-8")
+    begin, end = text.find(RUN_TIMES_BEGIN), text.find(RUN_TIMES_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"{readme} has no run-time block ({RUN_TIMES_BEGIN} ... {RUN_TIMES_END})")
+    head, tail = text[: begin + len(RUN_TIMES_BEGIN)], text[end:]
+    readme.write_text(f"{head}\n{table}\n{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.report --cold DIR --warm DIR [--readme README.md]``."""
+    import argparse
+
+    from .paths import repo_root
+
+    parser = argparse.ArgumentParser(description=update_run_times.__doc__)
+    parser.add_argument(
+        "--cold", type=Path, required=True, help="metrics of a run from an empty cache"
+    )
+    parser.add_argument("--warm", type=Path, required=True, help="metrics of the run after it")
+    parser.add_argument(
+        "--readme", type=Path, default=None, help="default: the checkout's README.md"
+    )
+    args = parser.parse_args(argv)
+    cold, warm = load_all(args.cold), load_all(args.warm)
+    if not cold or not warm:
+        raise SystemExit(f"no metrics in {args.cold if not cold else args.warm}")
+    readme = args.readme or repo_root() / "README.md"
+    table = run_time_table(cold, warm)
+    update_run_times(readme, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -53,3 +53,36 @@ def test_load_all_and_table(metrics_folder):
     assert lines[0].split() == ["notebook", "run", "time", "metrics"]
     assert "01_bahdanau" in lines[2] and "150 s" in lines[2] and "frontier_monotone=no" in lines[2]
     assert "max_abs_diff_vs_sdpa=1e-07" in lines[3]
+
+
+def test_the_readme_run_time_table_is_written_from_two_runs(tmp_path):
+    cold = {"01_bahdanau": {"runtime_s": 160.4, "aer": 0.3}, "02_dot_product": {"runtime_s": 12.0}}
+    warm = {"01_bahdanau": {"runtime_s": 9.6}}
+    table = report.run_time_table(cold, warm)
+    assert table.splitlines()[2:] == [
+        "| 01_bahdanau | 160 s | 10 s |",
+        "| 02_dot_product | 12 s | not run |",
+        "| all | 2.9 min | 0.2 min |",
+    ]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.RUN_TIMES_BEGIN}\nold\n{report.RUN_TIMES_END}\nrest\n")
+    report.update_run_times(readme, table)
+    assert (
+        readme.read_text()
+        == f"intro\n{report.RUN_TIMES_BEGIN}\n{table}\n{report.RUN_TIMES_END}\nrest\n"
+    )
+    other = tmp_path / "OTHER.md"
+    other.write_text("no table here\n")
+    with pytest.raises(ValueError, match="no run-time block"):
+        report.update_run_times(other, table)
+
+
+def test_the_readme_has_a_measured_run_time_for_every_notebook():
+    from course_utils.paths import repo_root
+
+    text = (repo_root() / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(report.RUN_TIMES_BEGIN) : text.index(report.RUN_TIMES_END)]
+    notebooks = sorted(p.name[:2] for p in (repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    rows = [line for line in block.splitlines() if line.startswith("| 0")]
+    assert [row[2:4] for row in rows] == notebooks
+    assert all(row.count(" s |") == 2 for row in rows), rows
