@@ -163,15 +163,15 @@ def oversized(path: Path) -> list[str]:
 
 
 CHECKS = [
+    unfinished_progress_bars,
     absolute_paths,
     control_characters,
+    low_resolution_figures,
+    bare_reprs,
     development_language,
     skipped_heading_levels,
     oversized,
 ]
-# Checked on every stored notebook once all of them have been re-executed with final-state
-# progress bars, figures at MIN_DPI and no bare exercise output; until then only on examples.
-CHECKS_AFTER_RESTORE = [unfinished_progress_bars, low_resolution_figures, bare_reprs]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
