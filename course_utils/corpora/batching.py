@@ -123,21 +123,45 @@ def batch_stream(
     return next_epoch
 
 
-def shuffled_batches(items: Sequence, batch_size: int, seed: int = 0) -> Callable:
+def shuffled_batches(
+    items: Sequence,
+    batch_size: int,
+    seed: int = 0,
+    length: Callable[[object], int] | None = None,
+    pool_batches: int = 50,
+) -> Callable:
     """A factory of shuffled batches for :func:`~course_utils.methods.train.train_loop` (a new order each
     epoch, seeded; batches of exactly ``batch_size``, or all items if there are fewer).
+
+    With ``length`` (e.g. ``len`` of a text), each epoch's shuffled order is cut into pools of
+    ``pool_batches`` batches, every pool is sorted by length and cut into batches, and the
+    batches are shuffled: a batch holds items of similar length, so little compute goes to
+    padding (``group_by_length`` in Hugging Face's ``Trainer``), while every epoch still sees
+    every item in a new order.
 
     Introduced in notebook 03 (the translator's batches); notebooks 04, 07 and 08 fine-tune
     with it.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if pool_batches <= 0:
+        raise ValueError(f"pool_batches must be positive, got {pool_batches}")
     rng = random.Random(run_seed(seed))
     size = min(batch_size, len(items))
 
     def epoch():
         order = rng.sample(range(len(items)), len(items))
-        for i in range(0, len(order) - size + 1, size):
-            yield [items[j] for j in order[i : i + size]]
+        chunks = [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
+        if length is not None:
+            pool = size * pool_batches
+            chunks = []
+            for start in range(0, len(order), pool):
+                by_length = sorted(order[start : start + pool], key=lambda j: length(items[j]))
+                chunks += [
+                    by_length[i : i + size] for i in range(0, len(by_length) - size + 1, size)
+                ]
+            rng.shuffle(chunks)
+        for chunk in chunks:
+            yield [items[j] for j in chunk]
 
     return epoch

@@ -20,6 +20,7 @@ from ..seeds import run_seed
 
 __all__ = [
     "TrainHistory",
+    "adamw",
     "get_device",
     "seed_everything",
     "set_threads",
@@ -120,6 +121,23 @@ def _cycle(batches: Iterable | Callable[[], Iterable]) -> Iterator:
             yield batch
         if empty:
             raise ValueError("batches produced no batch at all; check the data loader")
+
+
+def adamw(
+    params: Iterable[torch.nn.Parameter], lr: float, weight_decay: float = 0.01, **kwargs
+) -> torch.optim.AdamW:
+    """``torch.optim.AdamW``, fused into one kernel on CPU and CUDA (the same update rule).
+
+    The fused kernel updates all parameters in one pass: on a 2-core CPU, MiniLM's optimizer
+    step (22.7 M parameters) drops from about 0.2 s to 0.02 s. Other devices get the default
+    implementation. Introduced in notebook 04.
+    """
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: nothing to optimise (are all parameters frozen?)")
+    device_type = params[0].device.type
+    fused = device_type in ("cpu", "cuda") and all(p.device.type == device_type for p in params)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused, **kwargs)
 
 
 def train_loop(

@@ -24,7 +24,7 @@ from ..corpora.batching import shuffled_batches
 from ..corpora.tokenization import encode_batch
 from ..models.bert import BertConfig, BertForMaskedLM, BertForSequenceClassification, mask_tokens
 from ..seeds import run_seed
-from .train import TrainHistory, seed_everything, train_loop, warmup_cosine_schedule
+from .train import TrainHistory, adamw, seed_everything, train_loop, warmup_cosine_schedule
 
 __all__ = [
     "SMALL_BERT",
@@ -119,10 +119,10 @@ def finetune_classifier(
         return F.cross_entropy(logits, torch.tensor([y for _, y in batch], device=device))
 
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    opt = adamw(params, lr=lr)
     history = train_loop(
         model,
-        shuffled_batches(pairs, batch_size, seed=seed),
+        shuffled_batches(pairs, batch_size, seed=seed, length=lambda pair: len(pair[0])),
         loss_fn,
         opt,
         num_steps,
@@ -306,10 +306,10 @@ def pretrain_mlm(
         )
         return model(ids.to(device), enc["attention_mask"].to(device), labels=labels.to(device))[0]
 
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    opt = adamw(model.parameters(), lr=lr)
     history = train_loop(
         model,
-        shuffled_batches(list(texts), batch_size, seed=seed),
+        shuffled_batches(list(texts), batch_size, seed=seed, length=len),
         loss_fn,
         opt,
         num_steps,

@@ -108,3 +108,23 @@ def test_a_misspelt_course_device_gets_a_clear_error(monkeypatch):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             train.get_device("cuda")
+
+
+def test_adamw_is_fused_on_cpu_and_matches_the_plain_update():
+    torch.manual_seed(0)
+    plain_model = torch.nn.Linear(6, 3)
+    fused_model = torch.nn.Linear(6, 3)
+    fused_model.load_state_dict(plain_model.state_dict())
+    plain = torch.optim.AdamW(plain_model.parameters(), lr=1e-2, weight_decay=0.01)
+    fused = train.adamw(fused_model.parameters(), lr=1e-2)
+    assert fused.defaults["fused"] is True
+    x = torch.randn(8, 6)
+    for model, opt in ((plain_model, plain), (fused_model, fused)):
+        for _ in range(5):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    for a, b in zip(plain_model.parameters(), fused_model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="nothing to optimise"):
+        train.adamw([], lr=1e-3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import torch
 from torch import nn
@@ -52,6 +54,24 @@ def test_shuffled_batches_cover_each_epoch():
     assert [len(b) for b in epoch] == [3, 3, 3]
     assert len({i for b in epoch for i in b}) == 9
     assert list(shuffled_batches([1, 2], 8)()) in ([[1, 2]], [[2, 1]])  # fewer items than a batch
+
+
+def test_shuffled_batches_grouped_by_length():
+    texts = ["x" * random.Random(k).randint(1, 60) for k in range(200)]
+    grouped = list(shuffled_batches(texts, 8, seed=0, length=len, pool_batches=5)())
+    plain = list(shuffled_batches(texts, 8, seed=0)())
+    assert [len(b) for b in grouped] == [8] * 25  # every batch full, every item once
+    assert sorted(t for b in grouped for t in b) == sorted(texts)
+
+    def padding(batches):
+        return sum(max(map(len, b)) * len(b) - sum(map(len, b)) for b in batches)
+
+    assert padding(grouped) < padding(plain) / 3
+    # batches come in shuffled order, not sorted by length
+    longest = [max(map(len, b)) for b in grouped]
+    assert longest != sorted(longest)
+    with pytest.raises(ValueError, match="pool_batches"):
+        shuffled_batches(texts, 8, length=len, pool_batches=0)
 
 
 def test_probe_separates_and_is_deterministic():
