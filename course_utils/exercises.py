@@ -303,6 +303,37 @@ def _mlm_cases() -> list[tuple]:
     return [(_randn(2, 6, 10, seed=1), labels), (_randn(1, 8, 9, seed=2), other)]
 
 
+def _encoder_block(block, x):
+    return block(x)[0]
+
+
+def _encoder_block_cases() -> list[tuple]:
+    from .nn.blocks import EncoderBlock
+
+    cases = []
+    for seed, (d_model, num_heads, d_ff, length) in enumerate([(16, 4, 64, 5), (8, 2, 32, 3)]):
+        torch.manual_seed(seed)
+        block = EncoderBlock(d_model=d_model, num_heads=num_heads, d_ff=d_ff).eval()
+        cases.append((block, _randn(2, length, d_model, seed=seed + 10)))
+    return cases
+
+
+def _token_f1(prediction_tokens, truth_tokens):
+    from .metrics import f1_score
+
+    return f1_score(" ".join(prediction_tokens), " ".join(truth_tokens))
+
+
+def _token_f1_cases() -> list[tuple]:
+    return [
+        (["oslo"], ["oslo"]),
+        (["born", "in", "oslo"], ["oslo"]),
+        (["1990"], ["1991"]),
+        (["new", "york", "new"], ["new", "york"]),
+        (["anna", "was", "born"], ["born", "anna", "smith", "was"]),
+    ]
+
+
 def _best_span(start_logits, end_logits, max_len):
     from .corpora.qa import best_span
 
@@ -529,11 +560,26 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             hint="average the cross-entropy over the positions whose label is not -100 only.",
         ),
         CodingExercise(
-            "04.best_span",
+            "04.encoder_block",
+            "encoder_block(block, x [B, T, d_model]) -> [B, T, d_model]",
+            _encoder_block_cases,
+            _encoder_block,
+            hint="post-LN: h = norm1(x + attention(x)), then norm2(h + linear2(gelu(linear1(h)))).",
+        ),
+        CodingExercise(
+            "04b.best_span",
             "best_span(start_logits [T], end_logits [T], max_len) -> (start, end)",
             _best_span_cases,
             _best_span,
             hint="maximise start[s] + end[e] with 1 <= s <= e < s + max_len (position 0 is [CLS]).",
+        ),
+        CodingExercise(
+            "04b.token_f1",
+            "token_f1(prediction_tokens, truth_tokens) -> float in [0, 1]",
+            _token_f1_cases,
+            _token_f1,
+            hint="count the shared tokens (with repeats, as a multiset); precision = shared / "
+            "predicted, recall = shared / true, F1 = their harmonic mean; 0 when nothing is shared.",
         ),
         CodingExercise(
             "05.next_token_loss",
@@ -769,7 +815,7 @@ SHORT_ANSWERS: dict[str, ShortAnswer] = {
     "04.q2": ShortAnswer(
         lambda: 40 * 0.15 * 0.8, hint="15 % of the tokens are picked, 80 % of those become [MASK]."
     ),
-    "04.q3": ShortAnswer(
+    "04b.q1": ShortAnswer(
         lambda: (2, 3), hint="maximise start[s] + end[e] with 1 <= s <= e; try every pair."
     ),
     "05.q1": ShortAnswer(

@@ -3,7 +3,7 @@
 - translation (notebook 01; reused in 03 and 06): :func:`token_accuracy`,
   :func:`accuracy_by_length_bin` (the Bahdanau long-sentence effect), :func:`bleu` (sacrebleu);
 - summarisation (notebook 06): :func:`rouge`, :func:`rouge_l` (``rouge-score``);
-- extractive QA (notebook 04): :func:`exact_match`, :func:`f1_score` (SQuAD's definitions);
+- extractive QA (notebook 04b): :func:`exact_match`, :func:`f1_score` (SQuAD's definitions);
 - proportions (notebook 03): :func:`wilson_interval`, the 95 % interval of an accuracy;
 - model size (notebook 04 on): :func:`count_parameters`, :func:`count_trainable` (notebook 08).
 

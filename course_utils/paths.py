@@ -16,6 +16,8 @@ __all__ = [
     "build_dir",
     "cache_dir",
     "data_dir",
+    "lesson_id",
+    "lesson_notebooks",
     "repo_root",
 ]
 
@@ -69,3 +71,14 @@ def cache_dir() -> Path:
     if root is not None:
         return root / ".cache"
     return Path.home() / ".cache" / "attention-course"
+
+
+def lesson_id(path: Path | str) -> str:
+    """The lesson number of a notebook or metrics file: ``"04"`` for ``04_bert_encoder.ipynb``,
+    ``"04b"`` for ``04b_bert_finetuning.ipynb`` (the second part of a lesson split in two)."""
+    return Path(path).name.split("_")[0]
+
+
+def lesson_notebooks(folder: Path) -> list[Path]:
+    """The lesson notebooks in ``folder`` in course order (``04_...`` before ``04b_...``)."""
+    return sorted(folder.glob("[0-9][0-9]*_*.ipynb"), key=lesson_id)

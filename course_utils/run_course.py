@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import build_dir, repo_root
+from .paths import build_dir, lesson_id, lesson_notebooks, repo_root
 from .report import load_all, metrics_dir, metrics_table
 
 __all__ = [
@@ -38,7 +38,7 @@ def notebook_paths(selectors: list[str] | None = None, folder: Path | None = Non
                 "no course checkout found: run this from a clone of the course repository"
             )
         folder = root / "notebooks"
-    paths = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    paths = lesson_notebooks(folder)
     if selectors:
         paths = [p for p in paths if any(p.name.startswith(s) for s in selectors)]
         if not paths:
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     # key the table by the metric ids the notebooks record, matched to file names by number
     times_by_id = {}
     for stem, seconds in run_times.items():
-        ids = [key for key in metrics if key[:2] == stem[:2]]
+        ids = [key for key in metrics if lesson_id(key) == lesson_id(stem)]
         times_by_id[ids[0] if ids else stem] = seconds
     print()
     print(metrics_table(metrics, times_by_id))

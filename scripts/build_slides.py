@@ -26,6 +26,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from course_utils.paths import lesson_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 # name -> (npm spec, sha256 of the tarball, folders and files of the package that a deck needs)
 VENDOR = {
@@ -163,7 +165,7 @@ def build(selectors: list[str], out_dir: Path) -> list[Path]:
         exclude_output_prompt=True,
     )
     written = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in lesson_notebooks(ROOT / "notebooks"):
         if selectors and not any(path.name.startswith(s) for s in selectors):
             continue
         notebook = nbformat.reads(json.dumps(slide_notebook(path)), as_version=4)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import course_utils
+from course_utils.paths import lesson_id, lesson_notebooks
 
 PACKAGE = Path(course_utils.__file__).parent
 MODULE_FILES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
@@ -155,24 +156,24 @@ def test_importing_the_package_is_light():
 
 
 def test_introduced_in_lines_name_real_notebooks():
-    notebooks = {p.name[:2] for p in (PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    notebooks = {lesson_id(p) for p in lesson_notebooks(PACKAGE.parent / "notebooks")}
     for path in MODULE_FILES:
-        for number in re.findall(r"[Ii]ntroduced in notebooks? (\d\d)", path.read_text()):
+        for number in re.findall(r"[Ii]ntroduced in notebooks? (\d\d[a-z]?)", path.read_text()):
             assert number in notebooks, f"{path.relative_to(PACKAGE)} cites notebook {number}"
 
 
 def test_introduced_in_names_the_first_notebook_that_imports_the_module():
     """A module docstring's first "Introduced in notebook NN" is the first notebook using it."""
     code = {}
-    for path in sorted((PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in lesson_notebooks(PACKAGE.parent / "notebooks"):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        code[path.name[:2]] = "\n".join(
+        code[lesson_id(path)] = "\n".join(
             "".join(c["source"]) for c in cells if c["cell_type"] == "code"
         )
     wrong = []
     for path in MODULES_WITH_API:
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-        claim = re.search(r"[Ii]ntroduced in notebooks? (\d\d)", doc)
+        claim = re.search(r"[Ii]ntroduced in notebooks? (\d\d[a-z]?)", doc)
         if claim is None:
             continue
         name = module_name(path)

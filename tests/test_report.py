@@ -78,11 +78,11 @@ def test_the_readme_run_time_table_is_written_from_two_runs(tmp_path):
 
 
 def test_the_readme_has_a_measured_run_time_for_every_notebook():
-    from course_utils.paths import repo_root
+    from course_utils.paths import lesson_id, lesson_notebooks, repo_root
 
     text = (repo_root() / "README.md").read_text(encoding="utf-8")
     block = text[text.index(report.RUN_TIMES_BEGIN) : text.index(report.RUN_TIMES_END)]
-    notebooks = sorted(p.name[:2] for p in (repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [lesson_id(p) for p in lesson_notebooks(repo_root() / "notebooks")]
     rows = [line for line in block.splitlines() if line.startswith("| 0")]
-    assert [row[2:4] for row in rows] == notebooks
+    assert [lesson_id(row.split("|")[1].strip()) for row in rows] == notebooks
     assert all(row.count(" s |") == 2 for row in rows), rows

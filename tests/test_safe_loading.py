@@ -68,9 +68,7 @@ LOADERS = re.compile(
 )
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name[:2]
-)
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_no_model_is_loaded_in_an_output_checked_cell(path):
     """Loading prints library messages that change between versions: never in a checked cell."""
     hits = [

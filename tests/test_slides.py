@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.paths import lesson_id, lesson_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = lesson_notebooks(ROOT / "notebooks")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -37,7 +39,7 @@ def slide_cells(path: Path) -> list[int]:
     return [i for i, c in enumerate(cells) if "slide" in c["metadata"].get("tags", [])]
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", LESSONS, ids=lesson_id)
 def test_every_lesson_has_a_deck_that_opens_with_its_title(path):
     slides = slide_cells(path)
     assert slides[:1] == [0], f"{path.name}: the title cell is not the first slide"
@@ -52,7 +54,7 @@ def decks(tmp_path_factory) -> dict[str, Path]:
             "reveal.js and MathJax are not in .cache/slides-vendor and npm is not installed"
         )
     out = tmp_path_factory.mktemp("slides")
-    return {path.name[:2]: path for path in build.build([], out)}
+    return {lesson_id(path): path for path in build.build([], out)}
 
 
 def test_decks_load_nothing_from_the_network(decks):

@@ -1,6 +1,6 @@
 """Extractive question answering: project-written passages and the span helpers.
 
-Introduced in notebook 04 (BERT with a start/end span head). Exact match and F1 live in
+Introduced in notebook 04b (BERT with a start/end span head). Exact match and F1 live in
 :mod:`course_utils.metrics`.
 
 The passages are generated from a seed (:func:`generate_passages`) and committed as
@@ -198,7 +198,7 @@ def generate_passages(
     employer, instrument) picks the answer; ``shared_fact_types=True`` lets both people have
     the same kind of fact, so the model must also bind the answer to the right name (much
     harder: a 2-layer BERT and MiniLM plateau near 0.7 exact match on a CPU budget).
-    ``interleave=False`` keeps each person's sentences together. Introduced in notebook 04.
+    ``interleave=False`` keeps each person's sentences together. Introduced in notebook 04b.
     """
     if num_passages < 1:
         raise ValueError(f"num_passages must be >= 1, got {num_passages}")
@@ -259,7 +259,7 @@ def load_qa(path: Path | None = None, regenerate: bool = True) -> DatasetDict:
     """Load the committed passages as ``DatasetDict(train, test)``, one row per question.
 
     Columns: ``id``, ``context``, ``question``, ``answer``, ``answer_start``. A missing file is
-    generated from the seed first when ``regenerate``. Introduced in notebook 04.
+    generated from the seed first when ``regenerate``. Introduced in notebook 04b.
     """
     path = ensure_file(QA_FILE if path is None else path, generate_passages, regenerate)
     splits: dict[str, dict[str, list]] = {}
@@ -283,7 +283,7 @@ def char_to_token_span(
 
     ``offsets [T, 2]`` and ``token_type_ids [T]`` are one row of :func:`encode_batch` output
     (passage tokens have segment 1). Returns ``(0, 0)`` (the [CLS] position) when the answer was
-    truncated away. Introduced in notebook 04.
+    truncated away. Introduced in notebook 04b.
     """
     if end_char <= start_char:
         raise ValueError(f"end_char must exceed start_char, got [{start_char}, {end_char})")
@@ -308,7 +308,7 @@ def best_span(
     """The span ``(start, end)`` maximising ``start_logits[s] + end_logits[e]`` with
     ``s <= e < s + max_len`` and both positions ``allowed`` (``[T]`` bool, e.g. passage tokens).
 
-    ``start_logits``, ``end_logits``: ``[T]``. Introduced in notebook 04.
+    ``start_logits``, ``end_logits``: ``[T]``. Introduced in notebook 04b.
     """
     if not bool(allowed.any()):
         raise ValueError("allowed must mark at least one token position")

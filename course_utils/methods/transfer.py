@@ -1,7 +1,7 @@
 """Transfer learning helpers: labelled subsets, fine-tuning a classifier from a chosen start,
 frozen features with a linear probe, and the small BERT pre-trained in notebook 04.
 
-Introduced in notebook 04 (BERT: masked-LM pre-training and sentiment fine-tuning); notebook 07
+Introduced in notebook 04 (BERT: masked-LM pre-training; 04b fine-tunes for sentiment); notebook 07
 (transfer learning) draws its learning curves with them and notebook 08 (LoRA) fine-tunes MiniLM
 with the same functions. The fine-tuning recipe (mean-pooled
 :class:`~course_utils.models.bert.BertForSequenceClassification`, AdamW, warm-up + cosine, a fixed
@@ -95,7 +95,7 @@ def finetune_classifier(
     from scratch). ``prepare(model)`` may change the model before training (e.g. freeze it or
     wrap layers with LoRA, notebook 08); only parameters with ``requires_grad`` are optimised.
     ``device`` (default CPU) is where the model trains. Returns ``(model in eval mode,
-    history)``. Introduced in notebook 04, in the package since notebook 07.
+    history)``. Introduced in notebook 04b, in the package since notebook 07.
     """
     _check_labelled(texts, labels, num_labels=2)
     seed_everything(seed)
@@ -170,7 +170,7 @@ def accuracy(
     batch_size: int = 128,
 ) -> float:
     """Share of ``texts`` whose arg-max class (``model(input_ids, attention_mask)`` gives
-    logits ``[B, C]``) equals the label. Introduced in notebook 04, in the package since 07."""
+    logits ``[B, C]``) equals the label. Introduced in notebook 04b, in the package since 07."""
     if len(texts) != len(labels) or not texts:
         raise ValueError(f"need as many labels as texts (> 0), got {len(texts)}, {len(labels)}")
     model.eval()

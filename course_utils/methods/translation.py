@@ -85,8 +85,11 @@ def gru_translator(
     train_src = [src_vocab.encode(s) for s in src_sentences]
     train_tgt = [tgt_vocab.encode(s) for s in tgt_sentences]
     vocab_sizes = (len(src_vocab), len(tgt_vocab))
+    name = "attention" if with_attention else "no_attention"
+    if config.get("input_feeding"):
+        name += "_input_feeding"  # Bahdanau's wiring: its own entry, next to the default one
     saved, _ = cache.train_or_load(
-        f"01_bahdanau/{'attention' if with_attention else 'no_attention'}",
+        f"01_bahdanau/{name}",
         partial(_train, with_attention, config, settings, vocab_sizes, train_src, train_tgt),
         key={"data": cache.fingerprint(train_src, train_tgt, src_vocab.itos, tgt_vocab.itos)},
         code=[sys.modules[__name__]],
