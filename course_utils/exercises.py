@@ -334,6 +334,33 @@ def _token_f1_cases() -> list[tuple]:
     ]
 
 
+def _time_to_accuracy(timeline, threshold):
+    from .methods.transfer import time_to_accuracy
+
+    return time_to_accuracy(timeline, threshold)
+
+
+def _time_to_accuracy_cases() -> list[tuple]:
+    return [
+        ([(1.0, 0.6), (2.0, 0.74), (3.0, 0.76), (4.0, 0.80)], 0.75),
+        ([(0.5, 0.75), (1.5, 0.70)], 0.75),
+        ([(2.0, 0.5), (4.0, 0.6), (8.0, 0.7)], 0.75),
+        ([(1.0, 0.2), (2.5, 0.9), (3.0, 0.95)], 0.9),
+    ]
+
+
+def _standardize(train, test):
+    mean, std = train.mean(0), train.std(0)
+    return (train - mean) / std, (test - mean) / std
+
+
+def _standardize_cases() -> list[tuple]:
+    return [
+        (_randn(6, 3, seed=1) * 3 + 2, _randn(4, 3, seed=2)),
+        (_randn(10, 5, seed=3).exp(), _randn(2, 5, seed=4).exp()),
+    ]
+
+
 def _best_span(start_logits, end_logits, max_len):
     from .corpora.qa import best_span
 
@@ -625,6 +652,22 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             hint="centre (p + z^2/2n) / (1 + z^2/n), z = 1.96; see Wilson (1927).",
         ),
         CodingExercise(
+            "07b.time_to_accuracy",
+            "time_to_accuracy(timeline, threshold) -> seconds (float)",
+            _time_to_accuracy_cases,
+            _time_to_accuracy,
+            hint="the seconds of the first point whose accuracy reaches the threshold; if none "
+            "does, the seconds of the last point (the whole budget).",
+        ),
+        CodingExercise(
+            "07b.standardize",
+            "standardize(train [N, D], test [M, D]) -> (train_z [N, D], test_z [M, D])",
+            _standardize_cases,
+            _standardize,
+            hint="the mean and std (torch's default) of every feature over the TRAINING rows only, "
+            "applied to both sets.",
+        ),
+        CodingExercise(
             "08.lora_forward",
             "lora_forward(x, weight, lora_a, lora_b, alpha) -> x W^T + (alpha / r) x A^T B^T",
             _lora_forward_cases,
@@ -837,16 +880,16 @@ SHORT_ANSWERS: dict[str, ShortAnswer] = {
         lambda: 10, hint="query i may attend to i + 1 keys; add up over the 4 queries."
     ),
     "07.q1": ShortAnswer(
-        lambda: 384 * 2 + 2, hint="a weight per feature and class, plus a bias per class."
-    ),
-    "07.q2": ShortAnswer(
         lambda: round((0.75 * 0.25 / 1000) ** 0.5, 4),
         tol=1e-4,
         hint="the standard error of a proportion is sqrt(p (1 - p) / n).",
     ),
-    "07.q3": ShortAnswer(
+    "07.q2": ShortAnswer(
         lambda minilm_plan: minilm_plan[50][0] * minilm_plan[50][1] / 50,
         hint="steps x batch size / number of examples.",
+    ),
+    "07b.q1": ShortAnswer(
+        lambda: 384 * 2 + 2, hint="a weight per feature and class, plus a bias per class."
     ),
     "08.q1": ShortAnswer(
         lambda: 6 * 3 * 4 * (384 + 384), hint="layers x matrices x r x (d_in + d_out)."

@@ -152,6 +152,7 @@ def train_loop(
     desc: str = "train",
     history: TrainHistory | None = None,
     progress: bool = True,
+    on_step: Callable[[int, torch.nn.Module, float], None] | None = None,
 ) -> TrainHistory:
     """Train ``model`` for ``num_steps`` optimizer steps and return the loss history.
 
@@ -167,6 +168,10 @@ def train_loop(
         desc: label of the ``tqdm.auto`` progress bar.
         history: an existing history to append to (to continue training).
         progress: show the progress bar.
+        on_step: called as ``on_step(step, model, seconds)`` after every optimizer step (step
+            counts from 1; ``seconds`` is the training time so far, without the time spent in
+            ``on_step``), e.g. to test the model now and then; the model is put back in train
+            mode afterwards, and the time it takes is left out of ``history.seconds``.
     """
     if num_steps <= 0:
         raise ValueError(f"num_steps must be > 0, got {num_steps}")
@@ -175,7 +180,8 @@ def train_loop(
     start = time.perf_counter()
     stream = _cycle(batches)
     bar = tqdm(range(num_steps), desc=desc, disable=not progress, mininterval=1.0)
-    for _ in bar:
+    callback_seconds = 0.0
+    for step in bar:
         batch = next(stream)
         loss = loss_fn(model, batch)
         if loss.dim() != 0:
@@ -190,8 +196,13 @@ def train_loop(
         history.losses.append(loss.item())
         if len(history.losses) % 10 == 0:
             bar.set_postfix(loss=f"{history.smoothed(10)[-1]:.3f}", refresh=False)
+        if on_step is not None:
+            before = time.perf_counter()
+            on_step(step + 1, model, before - start - callback_seconds)
+            model.train()
+            callback_seconds += time.perf_counter() - before
     model.eval()
-    history.seconds += time.perf_counter() - start
+    history.seconds += time.perf_counter() - start - callback_seconds
     return history
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from .. import cache
 from ..corpora import vader, wordpiece_vocab
@@ -30,12 +31,15 @@ __all__ = [
     "SMALL_BERT",
     "LinearProbe",
     "accuracy",
+    "curve_plans",
     "finetune_classifier",
+    "learning_curve",
     "pretrain_mlm",
     "pretraining_texts",
     "sentence_features",
     "small_bert",
     "subsample",
+    "time_to_accuracy",
     "train_probe",
 ]
 
@@ -88,14 +92,16 @@ def finetune_classifier(
     desc: str = "fine-tune",
     progress: bool = True,
     device: torch.device | str | None = None,
+    on_step: Callable[[int, nn.Module, float], None] | None = None,
 ) -> tuple[BertForSequenceClassification, TrainHistory]:
     """Train a 2-way mean-pooled classifier for ``num_steps`` steps of ``batch_size`` texts.
 
     The encoder starts from ``init_bert``'s weights (a ``BertModel``; ``None`` = random, i.e.
     from scratch). ``prepare(model)`` may change the model before training (e.g. freeze it or
     wrap layers with LoRA, notebook 08); only parameters with ``requires_grad`` are optimised.
-    ``device`` (default CPU) is where the model trains. Returns ``(model in eval mode,
-    history)``. Introduced in notebook 04b, in the package since notebook 07.
+    ``device`` (default CPU) is where the model trains; ``on_step`` is passed to
+    :func:`~course_utils.methods.train.train_loop`. Returns ``(model in eval mode, history)``.
+    Introduced in notebook 04b, in the package since notebook 07.
     """
     _check_labelled(texts, labels, num_labels=2)
     seed_everything(seed)
@@ -129,6 +135,7 @@ def finetune_classifier(
         scheduler=warmup_cosine_schedule(opt, num_steps, num_steps // 10),
         desc=desc,
         progress=progress,
+        on_step=on_step,
     )
     return model.eval(), history
 
@@ -182,6 +189,94 @@ def accuracy(
         logits = model(enc["input_ids"].to(device), enc["attention_mask"].to(device))
         correct += (logits.argmax(-1).cpu() == torch.tensor([labels[j] for j in idx])).sum().item()
     return correct / len(texts)
+
+
+def curve_plans(num_labelled: int, full: bool = False) -> dict[str, dict[int, tuple]]:
+    """The fine-tuning plans of the learning curves of notebooks 07 and 07b.
+
+    ``{"small BERT": plan, "MiniLM": plan}``, each ``{labels: (num_steps, batch_size, lr)}`` for
+    50, 200, 1 000 and ``num_labelled`` (all) labels: a fixed number of steps per size. A MiniLM
+    step costs about 20 small-BERT steps, so MiniLM gets fewer; its learning rate follows the
+    linear scaling rule (``1e-4`` per 16 examples in a batch). ``full`` triples MiniLM's steps
+    (for a GPU). Introduced in notebook 07.
+    """
+    small = {50: (40, 16), 200: (60, 16), 1000: (100, 32), num_labelled: (150, 32)}
+    minilm = {50: (15, 16), 200: (25, 16), 1000: (20, 32), num_labelled: (40, 32)}
+    if full:
+        minilm = {n: (3 * steps, batch) for n, (steps, batch) in minilm.items()}
+    return {
+        "small BERT": {n: (steps, batch, 5e-4) for n, (steps, batch) in small.items()},
+        "MiniLM": {n: (steps, batch, 1e-4 * batch / 16) for n, (steps, batch) in minilm.items()},
+    }
+
+
+def learning_curve(
+    name: str,
+    init_bert: nn.Module | None,
+    config: BertConfig,
+    tokenizer,
+    plan: Mapping[int, tuple[int, int, float]],
+    seeds: Mapping[int, Sequence[int]],
+    train_data: tuple[Sequence[str], Sequence[int]],
+    test_data: tuple[Sequence[str], Sequence[int]],
+    device: torch.device | str | None = None,
+) -> dict[str, dict]:
+    """Fine-tune one start at every labelled-set size of ``plan``, test each run; train-or-load.
+
+    ``plan[n] = (num_steps, batch_size, lr)`` for ``n`` labels (a balanced subset drawn by
+    :func:`subsample`); ``seeds[n]`` lists the subsets drawn at size ``n`` (default ``[0]``; the
+    seed also sets the initial head and the batch order). Every run is
+    :func:`finetune_classifier` from ``init_bert`` (``None`` = from scratch), tested with
+    :func:`accuracy` on ``test_data``. The results are cached under ``name``, keyed by the
+    starting weights, the plan, the seeds, the data and this module's code, so notebook 07b
+    loads the curves notebook 07 drew. Returns ``{"n|seed": {"acc", "steps", "batch_size",
+    "seconds"}}``. Introduced in notebook 07.
+    """
+    (train_texts, train_labels), (test_texts, test_labels) = train_data, test_data
+
+    def run_all() -> dict[str, dict]:
+        runs = [(n, seed) for n in plan for seed in seeds.get(n, [0])]
+        results = {}
+        for n, seed in tqdm(runs, desc=name.rsplit("/", 1)[-1]):
+            texts, labels = subsample(train_texts, train_labels, n, seed=seed)
+            num_steps, batch_size, lr = plan[n]
+            model, history = finetune_classifier(
+                init_bert, config, texts, labels, num_steps, tokenizer, lr=lr,
+                batch_size=batch_size, seed=seed, progress=False, device=device,
+            )  # fmt: skip
+            results[f"{n}|{seed}"] = {
+                "acc": accuracy(model, test_texts, test_labels, tokenizer),
+                "steps": num_steps,
+                "batch_size": batch_size,
+                "seconds": history.seconds,
+            }
+        return results
+
+    results, _ = cache.train_or_load(
+        name,
+        run_all,
+        key={
+            "init": None if init_bert is None else cache.fingerprint(init_bert.state_dict()),
+            "config": config,
+            "tokenizer": tokenizer,
+            "plan": dict(plan),
+            "seeds": {n: list(s) for n, s in seeds.items()},
+            "data": cache.fingerprint(train_texts, train_labels, test_texts, test_labels),
+            "device": str(device),
+        },
+        code=[sys.modules[__name__]],
+    )
+    return results
+
+
+def time_to_accuracy(timeline: Sequence[tuple[float, float]], threshold: float) -> float:
+    """Seconds of the first ``(seconds, accuracy)`` point of ``timeline`` at or above
+    ``threshold``; the seconds of the last point (the whole budget) if none is.
+    Introduced in notebook 07b."""
+    if not timeline:
+        raise ValueError("timeline is empty: test the model at least once")
+    reached = [seconds for seconds, acc in timeline if acc >= threshold]
+    return float(reached[0] if reached else timeline[-1][0])
 
 
 @torch.no_grad()

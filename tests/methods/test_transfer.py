@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 import torch
@@ -171,3 +172,47 @@ def test_bad_training_data_gets_a_clear_error(tok):
         finetune_classifier(None, config, TEXTS[:3], [0, 1], 2, tok)
     with pytest.raises(TypeError, match="a single str"):
         finetune_classifier(None, config, "a great film", [1], 2, tok)
+
+
+def test_on_step_sees_training_time_without_its_own(tok):
+    config = BertConfig(vocab_size=len(tok), d_model=32, num_heads=2, num_layers=1, d_ff=64)
+    seen = []
+
+    def on_step(step, model, seconds):
+        assert model.training
+        model.eval()  # the loop puts it back in train mode
+        seen.append((step, seconds))
+        time.sleep(0.05)  # slow callbacks do not count as training time
+
+    start = time.perf_counter()
+    _, history = finetune_classifier(
+        None, config, TEXTS, LABELS, 4, tok, batch_size=5, progress=False, on_step=on_step
+    )
+    wall = time.perf_counter() - start
+    assert [step for step, _ in seen] == [1, 2, 3, 4]
+    assert all(a < b for (_, a), (_, b) in zip(seen, seen[1:], strict=False))
+    assert seen[-1][1] <= history.seconds < wall - 4 * 0.05  # the sleeps are left out
+
+
+def test_learning_curve_runs_every_size_and_seed_and_is_cached(tok, tmp_path, monkeypatch, capsys):
+    from course_utils.methods import transfer
+
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_RETRAIN", raising=False)
+    config = BertConfig(vocab_size=len(tok), d_model=32, num_heads=2, num_layers=1, d_ff=64)
+    plan = {4: (3, 4, 1e-3), 10: (5, 5, 1e-3)}
+
+    def curve():
+        return transfer.learning_curve(
+            "test/curve", None, config, tok, plan, {4: [0, 1]}, (TEXTS, LABELS), (TEXTS, LABELS)
+        )
+
+    first, again = curve(), curve()
+    assert list(first) == ["4|0", "4|1", "10|0"]
+    assert all(0 <= r["acc"] <= 1 and r["steps"] == plan[int(k.split("|")[0])][0]
+               for k, r in first.items())  # fmt: skip
+    assert again == first
+    assert capsys.readouterr().out.splitlines() == [
+        "[cache] trained test/curve (no cache)",
+        "[cache] loaded test/curve",
+    ]
