@@ -361,6 +361,56 @@ def _standardize_cases() -> list[tuple]:
     ]
 
 
+def _answer_tokens(offsets, segments, start_char, end_char):
+    from .corpora.qa import char_to_token_span
+
+    return tuple(
+        char_to_token_span(torch.tensor(offsets), torch.tensor(segments), start_char, end_char)
+    )
+
+
+def _answer_tokens_cases() -> list[tuple]:
+    # "Where was Anna born?" / "Anna was born in New York." with special tokens (0, 0)
+    offsets = [
+        (0, 0),
+        (0, 5),
+        (6, 9),
+        (10, 14),
+        (15, 19),
+        (19, 20),
+        (0, 0),
+        (0, 4),
+        (5, 8),
+        (9, 13),
+        (14, 16),
+        (17, 20),
+        (21, 25),
+        (25, 26),
+        (0, 0),
+    ]
+    segments = [0] * 7 + [1] * 8
+    return [(offsets, segments, 17, 25), (offsets, segments, 0, 4), (offsets, segments, 21, 25),
+            (offsets, segments, 30, 34)]  # fmt: skip
+
+
+def _span_loss(start_logits, end_logits, gold):
+    import torch.nn.functional as F
+
+    return (F.cross_entropy(start_logits, gold[:, 0]) + F.cross_entropy(end_logits, gold[:, 1])) / 2
+
+
+def _span_loss_cases() -> list[tuple]:
+    return [
+        (_randn(2, 6, seed=1), _randn(2, 6, seed=2), torch.tensor([[1, 3], [2, 2]])),
+        (
+            _randn(4, 9, seed=3) * 3,
+            _randn(4, 9, seed=4) * 3,
+            torch.tensor([[5, 6], [1, 1], [8, 8], [3, 7]]),
+        ),
+        (torch.zeros(1, 4), torch.zeros(1, 4), torch.tensor([[1, 2]])),
+    ]
+
+
 def _best_span(start_logits, end_logits, max_len):
     from .corpora.qa import best_span
 
@@ -668,6 +718,23 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             "applied to both sets.",
         ),
         CodingExercise(
+            "07c.answer_tokens",
+            "answer_tokens(offsets, segments, start_char, end_char) -> (start, end)",
+            _answer_tokens_cases,
+            _answer_tokens,
+            hint="only passage tokens (segment 1, not (0, 0)); the first token whose characters "
+            "contain start_char, the token whose end reaches end_char; (0, 0) if none.",
+        ),
+        CodingExercise(
+            "07c.span_loss",
+            "span_loss(start_logits [B, T], end_logits [B, T], gold [B, 2]) -> scalar",
+            _span_loss_cases,
+            _span_loss,
+            tol=1e-5,
+            hint="cross-entropy of the start logits with the gold starts, the same for the ends, "
+            "then the mean of the two.",
+        ),
+        CodingExercise(
             "08.lora_forward",
             "lora_forward(x, weight, lora_a, lora_b, alpha) -> x W^T + (alpha / r) x A^T B^T",
             _lora_forward_cases,
@@ -890,6 +957,10 @@ SHORT_ANSWERS: dict[str, ShortAnswer] = {
     ),
     "07b.q1": ShortAnswer(
         lambda: 384 * 2 + 2, hint="a weight per feature and class, plus a bias per class."
+    ),
+    "07c.q1": ShortAnswer(
+        lambda plan: plan[50][0] * plan[50][1] / 50,
+        hint="steps x batch size / number of questions.",
     ),
     "08.q1": ShortAnswer(
         lambda: 6 * 3 * 4 * (384 + 384), hint="layers x matrices x r x (d_in + d_out)."

@@ -14,6 +14,7 @@ must read the question's relation, not only the answer's word type.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import torch
@@ -23,11 +24,14 @@ from ..paths import data_dir
 from .jsonl import ensure_file, read_jsonl, write_jsonl
 
 __all__ = [
+    "FACT_KINDS",
     "QA_FILE",
+    "answer_kind",
     "best_span",
     "char_to_token_span",
     "generate_passages",
     "load_qa",
+    "question_kind",
     "write_passages",
 ]
 
@@ -168,6 +172,40 @@ _FACTS = {
         ["Which instrument does {n} play?", "What does {n} play in the evenings?"],
     ),
 }
+
+
+FACT_KINDS = tuple(_FACTS)
+"""The kinds of fact a passage tells and a question asks: city, year, job, org, instrument."""
+
+
+def question_kind(question: str) -> str:
+    """The kind of fact (one of :data:`FACT_KINDS`) that a generated question asks for, e.g.
+    ``"year"`` for "When was Anna born?". Raises ``ValueError`` for a question that no template
+    of the generator makes. Introduced in notebook 07c."""
+    for kind, (_, templates) in _FACTS.items():
+        for template in templates:
+            pattern = re.escape(template).replace(re.escape("{n}"), r"[A-Z]\w*")
+            if re.fullmatch(pattern, question.strip()):
+                return kind
+    raise ValueError(f"not a question of the QA generator: {question!r}")
+
+
+def answer_kind(answer: str) -> str:
+    """The kind of fact that an answer string names (one of :data:`FACT_KINDS`), or
+    ``"other"`` when it is none of the generator's values (e.g. a name, or a span that cuts
+    through two facts). Introduced in notebook 07c."""
+    text = re.sub(r"^(the|a|an)\s+", "", answer.strip(" .,"), flags=re.IGNORECASE)
+    if re.fullmatch(r"\d{4}", text):
+        return "year"
+    for kind, values in (
+        ("city", _CITIES),
+        ("job", _JOBS),
+        ("org", _ORGS),
+        ("instrument", _INSTRUMENTS),
+    ):
+        if text in values:
+            return kind
+    return "other"
 
 
 def _person(rng: random.Random, name: str) -> dict[str, str]:

@@ -59,3 +59,19 @@ def test_grouped_passages_keep_each_person_together():
         owners = [next(n for n in _NAMES if f"{n} " in s or f"{n}'" in s) for s in sentences]
         changes = sum(a != b for a, b in zip(owners, owners[1:], strict=False))
         assert len(owners) == 5 and changes == 1  # one block per person
+
+
+def test_question_and_answer_kinds():
+    from course_utils.corpora.qa import FACT_KINDS, answer_kind, question_kind
+
+    assert question_kind("When was Anna born?") == "year"
+    assert question_kind("Where was Anna born?") == "city"
+    assert question_kind("Where does Anna work?") == "org"
+    assert question_kind("What does Anna play in the evenings?") == "instrument"
+    with pytest.raises(ValueError, match="not a question"):
+        question_kind("Who is Anna?")
+    assert answer_kind("1987") == "year" and answer_kind("the Green Farm.") == "org"
+    assert answer_kind("double bass") == "instrument" and answer_kind("Anna") == "other"
+    for row in generate_passages(40, seed=2):  # every generated question and answer has a kind
+        for qa in row["qas"]:
+            assert question_kind(qa["question"]) == answer_kind(qa["answer"]) in FACT_KINDS
