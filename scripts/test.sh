@@ -16,6 +16,6 @@ export COURSE_METRICS_DIR="${COURSE_METRICS_DIR:-$PWD/build/test-metrics}"
 export COURSE_CHECKPOINT_DIR="$PWD/build/test-checkpoints"
 rm -rf "$COURSE_CHECKPOINT_DIR"
 "$COURSE_VENV/bin/ruff" check .
-exec "$COURSE_VENV/bin/python" -m pytest tests notebooks solutions \
+exec "$COURSE_VENV/bin/python" -m pytest tests notebooks solutions --ignore=notebooks/ru \
     --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900 \
     -p no:cacheprovider --durations 15 "$@"
