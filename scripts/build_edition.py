@@ -10,7 +10,8 @@ Usage (through ``bash scripts/edition.sh``)::
 (by cell id), the hash of the English source it was translated from and the translation; and
 for every code cell whose output is Markdown rendered by the code from the run's numbers (a
 result sentence, a closing table), an English template with ``{}`` where the text may change
-and the translated template with ``{0}``, ``{1}``, ... that gets the same values. Code cells,
+and the translated template with ``{0}``, ``{1}``, ... that gets the same values (a list of
+such pairs for a sentence the code writes in more than one form). Code cells,
 their other outputs and the notebook's metadata are copied unchanged. A changed English cell
 (its hash), a missing translation or an output that no longer fits its template is an error
 that names the cell: translate it again, then rebuild.
@@ -58,27 +59,29 @@ def template_pattern(template: str) -> re.Pattern:
     return re.compile("(.+?)".join(re.escape(p) for p in parts), re.DOTALL)
 
 
-def render_output(english: str, entry: dict, where: str) -> str:
+def render_output(english: str, entry: dict | list[dict], lang: str, where: str) -> str:
     """The translated text of one code-rendered Markdown output.
 
-    ``entry``: ``{"en": template with {}, "ru" (or the language): template with {0}, {1}, ...,
-    "words": {English value: translated value}}``. Raises :class:`EditionError` when the English
-    text does not fit the template (the code's sentence changed).
+    ``entry``: ``{"en": template with {}, lang: template with {0}, {1}, ..., "words": {English
+    value: translated value}}``, or a list of such templates for a sentence the code writes in
+    more than one form (the first that fits is used). Raises :class:`EditionError` when the
+    English text fits none (the code's sentence changed).
     """
-    match = template_pattern(entry["en"]).fullmatch(english)
-    if match is None:
-        raise EditionError(
-            f"{where}: the output no longer fits its English template; translate it again"
-        )
-    words = entry.get("words", {})
-    values = [words.get(value, value) for value in match.groups()]
-    translated = entry["translation"]
-    try:
-        return translated.format(*values)
-    except (IndexError, KeyError) as error:
-        raise EditionError(
-            f"{where}: the translated template does not fit its values ({error})"
-        ) from error
+    for variant in entry if isinstance(entry, list) else [entry]:
+        match = template_pattern(variant["en"]).fullmatch(english)
+        if match is None:
+            continue
+        words = variant.get("words", {})
+        values = [words.get(value, value) for value in match.groups()]
+        try:
+            return variant[lang].format(*values)
+        except (IndexError, KeyError) as error:
+            raise EditionError(
+                f"{where}: the translated template does not fit its values ({error})"
+            ) from error
+    raise EditionError(
+        f"{where}: the output no longer fits its English template; translate it again"
+    )
 
 
 def load_translation(lang: str, stem: str) -> dict:
@@ -119,7 +122,7 @@ def build_notebook(english: dict, translation: dict, lang: str, stem: str) -> di
                 if entry is None:
                     raise EditionError(f"{where}: no template for its Markdown output {i}")
                 english_text = _source({"source": out["data"]["text/markdown"]})
-                text = render_output(english_text, {**entry, "translation": entry[lang]}, where)
+                text = render_output(english_text, entry, lang, where)
                 out["data"]["text/markdown"] = _lines(text)
     notebook["metadata"] = {**notebook["metadata"], "language_edition": lang}
     return notebook

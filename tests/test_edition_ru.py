@@ -164,3 +164,18 @@ def test_the_russian_readme_lists_every_russian_notebook():
         assert f"(notebooks/ru/{english.name})" in readme, english.name
     assert "README.ru.md" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in readme and "bash scripts/course.sh" in readme
+
+
+def test_a_sentence_written_in_two_forms_takes_the_template_that_fits():
+    edition = builder()
+    variants = [
+        {"en": "Reached in {} s.", "ru": "Достигнуто за {0} с."},
+        {"en": "Not reached in {} s.", "ru": "Не достигнуто за {0} с."},
+    ]
+    assert edition.render_output("Reached in 12 s.", variants, "ru", "x") == "Достигнуто за 12 с."
+    assert (
+        edition.render_output("Not reached in 40 s.", variants, "ru", "x")
+        == "Не достигнуто за 40 с."
+    )
+    with pytest.raises(edition.EditionError, match="no longer fits"):
+        edition.render_output("Stopped after 40 s.", variants, "ru", "x")
