@@ -570,6 +570,32 @@ def _dpo(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     return dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta)
 
 
+def _reply_mask(attention_mask, prompt_lengths):
+    positions = torch.arange(attention_mask.shape[1])
+    return (positions[None, :] >= torch.as_tensor(prompt_lengths)[:, None]) & attention_mask.bool()
+
+
+def _reply_mask_cases() -> list[tuple]:
+    return [
+        (torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]]), [3, 2]),
+        (torch.tensor([[1, 1, 1, 0, 0, 0, 0]]), [1]),
+        (torch.ones(3, 4, dtype=torch.long), [3, 1, 2]),
+    ]
+
+
+def _implicit_reward_accuracy(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+    chosen = beta * (policy_chosen - ref_chosen)
+    rejected = beta * (policy_rejected - ref_rejected)
+    return float(((chosen > rejected).float() + 0.5 * (chosen == rejected).float()).mean())
+
+
+def _implicit_reward_cases() -> list[tuple]:
+    logps = [_randn(8, seed=s) * 3 - 20 for s in range(5, 9)]
+    more = [_randn(20, seed=s) * 5 - 30 for s in range(9, 13)]
+    equal = torch.tensor([-5.0, -7.0])
+    return [(*logps, 1.0), (*more, 0.1), (equal, equal, equal, equal, 1.0)]
+
+
 def _dpo_cases() -> list[tuple]:
     logps = [_randn(5, seed=s) * 4 - 20 for s in range(4)]
     return [(*logps, 0.1), (*logps, 1.0), (torch.tensor([-3.0]), torch.tensor([-3.0]),
@@ -763,6 +789,23 @@ CODING_EXERCISES: dict[str, CodingExercise] = {
             _dpo_cases,
             _dpo,
             hint="-log sigmoid(beta * ((pc - rc) - (pr - rr))), averaged over pairs.",
+        ),
+        CodingExercise(
+            "09b.reply_mask",
+            "reply_mask(attention_mask [B, T], prompt_lengths) -> bool [B, T]",
+            _reply_mask_cases,
+            _reply_mask,
+            hint="True at positions >= the row's prompt length that are also real tokens "
+            "(attention_mask 1); right padding is 0 in attention_mask.",
+        ),
+        CodingExercise(
+            "09b.implicit_reward_accuracy",
+            "implicit_reward_accuracy(pc, pr, rc, rr, beta) -> float",
+            _implicit_reward_cases,
+            _implicit_reward_accuracy,
+            tol=1e-6,
+            hint="the implicit reward is beta * (log pi - log pi_ref); a pair counts 1 where the "
+            "chosen reply's is larger, 0.5 where the two are equal; divide by the number of pairs.",
         ),
     ]
 }
@@ -981,5 +1024,10 @@ SHORT_ANSWERS: dict[str, ShortAnswer] = {
     "09.q3": ShortAnswer(_rloo_last, hint="a sample's reward minus the mean of the OTHER samples."),
     "09.q4": ShortAnswer(
         lambda: -0.8, hint="PPO takes the smaller (more pessimistic) of the two objectives."
+    ),
+    "09b.q1": ShortAnswer(
+        lambda: 30 * 8 * ((576 + 576) + (576 + 192)),
+        hint="layers x rank x ((d_in + d_out) of q_proj + (d_in + d_out) of v_proj); v_proj is "
+        "576 -> 192 (3 key/value heads of 64).",
     ),
 }

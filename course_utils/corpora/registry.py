@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Callable
 
 from ..paths import data_dir
-from . import en_ru, qa, rlhf_prompts, summaries, winograd, wordpiece_vocab
+from . import en_ru, preferences, qa, rlhf_prompts, summaries, winograd, wordpiece_vocab
 from .jsonl import jsonl_text
 
 __all__ = ["all_generators", "check_file", "main"]
@@ -29,6 +29,7 @@ def all_generators() -> dict[str, Callable[[], list[dict]]]:
         qa.QA_FILE: qa.generate_passages,
         summaries.SUMMARIES_FILE: summaries.generate_summaries,
         rlhf_prompts.PROMPTS_FILE: rlhf_prompts.generate_prompts,
+        preferences.PREFERENCES_FILE: preferences.generate_pairs,
     }
 
 

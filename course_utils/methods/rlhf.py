@@ -18,37 +18,68 @@ here in a few lines each:
 A *policy* is any module with ``model(input_ids [B, T]) -> logits [B, T, V]`` or an output
 with ``.logits`` (e.g. :class:`course_utils.models.gpt.GPT`). Completions here have a fixed length and
 prompts within a batch the same length, so no padding is needed.
+
+Notebook 09b runs DPO on a real chat model (SmolLM2, a Hugging Face causal LM) with LoRA, where
+prompts and replies have every length and the reference is the same model with its adapters
+switched off (:func:`course_utils.nn.lora.adapters_disabled`):
+
+- :func:`chat_ids` (the tokenizer's chat template) and :func:`pack_replies` (right padding, a
+  mask of the reply tokens: :class:`PackedReplies`);
+- :func:`reply_token_logprobs` and :func:`reply_logprobs` (the log-probability of each reply
+  token, and of each reply), :func:`stopped_reply_logprobs` (a reply cut short and closed, from
+  the same forward pass), :func:`generate_replies` (greedy, batched, left padding) and
+  :func:`reply_kl` (the sequence KL to the reference along the replies);
+- :func:`dpo_train`: the DPO loop over preference pairs with :func:`dpo_loss` and the reference
+  log-probabilities computed once beforehand.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ..corpora.batching import pad_sequences, shuffled_batches
+from ..nn.lora import adapters_disabled
+from .train import TrainHistory, adamw, seed_everything, train_loop, warmup_cosine_schedule
+
+if TYPE_CHECKING:  # only for the type hint: no transformers import when the module loads
+    from transformers import PreTrainedTokenizerBase
+
 __all__ = [
     "AdaptiveKLController",
+    "PackedReplies",
     "RLHistory",
     "RewardModel",
     "bradley_terry_loss",
     "categorical_kl",
+    "chat_ids",
     "completion_logprobs",
     "dpo_implicit_reward",
     "dpo_loss",
+    "dpo_train",
     "frozen_copy",
+    "generate_replies",
     "grouped_bradley_terry_loss",
     "kl_estimate",
     "optimal_policy",
+    "pack_replies",
     "ppo_clip_loss",
+    "reply_kl",
+    "reply_logprobs",
+    "reply_token_logprobs",
     "rl_train",
     "rloo_advantages",
     "sample_completions",
     "sequence_kl",
+    "stopped_reply_logprobs",
     "total_variation",
 ]
 
@@ -442,3 +473,296 @@ def total_variation(p: Tensor, q: Tensor) -> Tensor:
     """
     _check_same_shape(p=p, q=q)
     return 0.5 * (p - q).abs().sum(-1)
+
+
+# --------------------------------------------------------------------------- a real chat model
+
+
+def chat_ids(
+    tokenizer: PreTrainedTokenizerBase,
+    prompt: str,
+    reply: str | None = None,
+    system: str | None = "",
+) -> tuple[list[int], list[int]]:
+    """Token ids of one chat turn: ``(prompt_ids, reply_ids)``.
+
+    ``prompt_ids``: the tokenizer's chat template (e.g. SmolLM2's ``<|im_start|>user ...``) with
+    an optional ``system`` message (``None``: the template's default, which for SmolLM2 is a
+    16-token introduction; ``""``: an empty system turn) and the assistant's generation prompt.
+    ``reply_ids``: ``reply`` followed by the end-of-turn token ``tokenizer.eos_token``
+    (``[]`` without a reply). Introduced in notebook 09b.
+    """
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    messages = [] if system is None else [{"role": "system", "content": system}]
+    messages.append({"role": "user", "content": prompt})
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    prompt_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if reply is None:
+        return prompt_ids, []
+    reply_ids = tokenizer(reply + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+    return prompt_ids, reply_ids
+
+
+class PackedReplies(NamedTuple):
+    """Prompt + reply sequences, right-padded: ``input_ids [B, T]`` (long), ``attention_mask
+    [B, T]`` (long, 1 on the real tokens) and ``reply_mask [B, T]`` (bool, True on the reply
+    tokens, the ones whose log-probability counts). Right padding keeps every real token at its
+    own position, and a causal model never looks at the padding after it.
+    Introduced in notebook 09b.
+    """
+
+    input_ids: Tensor
+    attention_mask: Tensor
+    reply_mask: Tensor
+
+    def select(self, rows: Sequence[int] | Tensor | slice) -> PackedReplies:
+        """The given rows, cut to the longest of them (no column of padding only)."""
+        if isinstance(rows, slice):
+            rows = torch.arange(len(self.input_ids))[rows]
+        rows = torch.as_tensor(rows, dtype=torch.long)
+        width = int(self.attention_mask[rows].sum(1).max())
+        return PackedReplies(*(t[rows, :width] for t in self))
+
+
+def pack_replies(
+    prompt_ids: Sequence[Sequence[int]], reply_ids: Sequence[Sequence[int]], pad_id: int
+) -> PackedReplies:
+    """Right-pad ``prompt + reply`` for every row into a :class:`PackedReplies` ``[B, T_max]``.
+
+    ``prompt_ids``, ``reply_ids``: ``B`` id lists each (every prompt and reply non-empty).
+    Introduced in notebook 09b.
+    """
+    if len(prompt_ids) != len(reply_ids):
+        raise ValueError(
+            f"prompt_ids and reply_ids must have the same length, got {len(prompt_ids)} and "
+            f"{len(reply_ids)}"
+        )
+    empty = [
+        i for i, (p, r) in enumerate(zip(prompt_ids, reply_ids, strict=True)) if not p or not r
+    ]
+    if empty:
+        raise ValueError(f"every prompt and reply needs at least one token; rows {empty} do not")
+    ids, lengths = pad_sequences(
+        [list(p) + list(r) for p, r in zip(prompt_ids, reply_ids, strict=True)], pad_id
+    )
+    positions = torch.arange(ids.shape[1])
+    starts = torch.tensor([len(p) for p in prompt_ids])
+    attention_mask = (positions < lengths[:, None]).long()
+    reply_mask = (positions >= starts[:, None]) & attention_mask.bool()
+    return PackedReplies(ids, attention_mask, reply_mask)
+
+
+def _accepts(model: nn.Module, argument: str) -> bool:
+    try:
+        return argument in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _reply_logits(model: nn.Module, packed: PackedReplies) -> tuple[Tensor, int]:
+    """``(logits [B, T - first, V], first)``: the logits that score the tokens ``first..T-1``,
+    ``first`` being the earliest reply position in the batch (position ``t - 1`` scores ``t``)."""
+    ids, mask, reply = packed
+    first = int(reply.float().argmax(1).min())
+    kwargs = {"attention_mask": mask} if _accepts(model, "attention_mask") else {}
+    keep = ids.shape[1] - first + 1  # logits at positions first-1 .. T-1
+    if _accepts(model, "logits_to_keep"):  # Hugging Face: the output layer only where needed
+        logits = _logits(model(ids, logits_to_keep=keep, **kwargs))
+    else:
+        logits = _logits(model(ids, **kwargs))[:, -keep:]
+    return logits[:, :-1].float(), first
+
+
+def reply_token_logprobs(
+    model: nn.Module, packed: PackedReplies, stop_id: int | None = None
+) -> tuple[Tensor, Tensor | None]:
+    """Per-token log-probabilities of the replies under ``model`` (one forward pass).
+
+    Returns ``token_logp [B, T]``: ``log p(token_t | tokens before t)`` at the reply positions,
+    0 elsewhere; and, with ``stop_id`` (e.g. the end-of-turn token), ``stop_logp [B, T]``:
+    ``log p(stop_id | tokens before t)`` at the reply positions, the log-probability of ending
+    the reply at ``t`` instead of writing token ``t`` (``None`` without ``stop_id``). Only
+    positions from the earliest reply token on go through the output layer
+    (``logits_to_keep`` of Hugging Face causal LMs). Gradients flow when enabled.
+    Introduced in notebook 09b.
+    """
+    logits, first = _reply_logits(model, packed)  # [B, T - first, V]
+    log_probs = F.log_softmax(logits, -1)
+    mask = packed.reply_mask[:, first:]
+    token_logp = log_probs.new_zeros(packed.input_ids.shape)
+    picked = torch.gather(log_probs, 2, packed.input_ids[:, first:, None]).squeeze(-1)
+    token_logp[:, first:] = picked * mask
+    if stop_id is None:
+        return token_logp, None
+    stop_logp = torch.zeros_like(token_logp)
+    stop_logp[:, first:] = log_probs[..., stop_id] * mask
+    return token_logp, stop_logp
+
+
+def reply_logprobs(
+    model: nn.Module, packed: PackedReplies, batch_size: int | None = None
+) -> Tensor:
+    """The log-probability of each reply given its prompt: ``[B]``, the sum of
+    :func:`reply_token_logprobs` over the reply (end-of-turn token included).
+
+    One forward pass per batch of ``batch_size`` rows (all rows at once when ``None``). Wrap in
+    ``torch.no_grad()`` for a reference. Introduced in notebook 09b.
+    """
+    if batch_size is not None and batch_size < len(packed.input_ids):
+        return torch.cat(
+            [
+                reply_logprobs(model, packed.select(slice(i, i + batch_size)))
+                for i in range(0, len(packed.input_ids), batch_size)
+            ]
+        )
+    return reply_token_logprobs(model, packed)[0].sum(-1)
+
+
+def stopped_reply_logprobs(
+    token_logp: Tensor, stop_logp: Tensor, reply_mask: Tensor, num_kept: Tensor
+) -> Tensor:
+    """The log-probability of each reply cut after its first ``num_kept`` tokens and closed
+    with the stop token: ``[B]``, from one forward pass over the whole reply.
+
+    ``token_logp``, ``stop_logp`` ``[B, T]`` from :func:`reply_token_logprobs` (with
+    ``stop_id``), ``reply_mask [B, T]``, ``num_kept [B]`` (0 ..reply length - 1). A causal LM
+    scores each token from the tokens before it only, so the shorter reply's tokens have the
+    same log-probabilities inside the longer one: ``sum(token_logp of the kept tokens) +
+    stop_logp at the first dropped token``. Introduced in notebook 09b.
+    """
+    lengths = reply_mask.sum(1)
+    if ((num_kept < 0) | (num_kept >= lengths)).any():
+        raise ValueError(
+            f"num_kept must lie in 0..reply length - 1 for every row, got {num_kept.tolist()} "
+            f"for reply lengths {lengths.tolist()}"
+        )
+    rank = reply_mask.long().cumsum(1) - 1  # 0 at the first reply token, 1 at the second, ...
+    kept = reply_mask & (rank < num_kept[:, None])
+    stop_at = reply_mask & (rank == num_kept[:, None])
+    return (token_logp * kept).sum(1) + (stop_logp * stop_at).sum(1)
+
+
+@torch.no_grad()
+def reply_kl(
+    model: nn.Module,
+    packed: PackedReplies,
+    reference: nn.Module | None = None,
+    batch_size: int | None = None,
+) -> Tensor:
+    """``KL(policy || reference)`` along each reply, in nats: ``[B]``.
+
+    At every reply position the exact KL of the two next-token distributions given the same
+    prefix (:func:`categorical_kl`), summed over the reply's tokens; on replies the policy wrote
+    itself this estimates the sequence-level KL (as :func:`sequence_kl`). ``reference=None``:
+    the same ``model`` with its LoRA adapters switched off
+    (:func:`course_utils.nn.lora.adapters_disabled`), so no second copy is held in memory.
+    Introduced in notebook 09b.
+    """
+    if batch_size is not None and batch_size < len(packed.input_ids):
+        return torch.cat(
+            [
+                reply_kl(model, packed.select(slice(i, i + batch_size)), reference)
+                for i in range(0, len(packed.input_ids), batch_size)
+            ]
+        )
+    was_training = model.training
+    model.eval()
+    p, first = _reply_logits(model, packed)
+    if reference is None:
+        with adapters_disabled(model):
+            q, _ = _reply_logits(model, packed)
+    else:
+        q, _ = _reply_logits(reference, packed)
+    model.train(was_training)
+    return (categorical_kl(p, q) * packed.reply_mask[:, first:]).sum(-1)
+
+
+@torch.no_grad()
+def generate_replies(
+    model: nn.Module,
+    prompt_ids: Sequence[Sequence[int]],
+    *,
+    eos_id: int,
+    pad_id: int,
+    max_new_tokens: int = 48,
+    batch_size: int = 64,
+) -> list[list[int]]:
+    """Greedy replies of a Hugging Face causal LM to chat prompts, in batches.
+
+    ``prompt_ids``: ``B`` id lists (e.g. from :func:`chat_ids`), left-padded within a batch
+    (``model.generate`` with an attention mask and a key/value cache). Returns ``B`` lists of
+    reply ids, each cut after its first ``eos_id`` (kept) or at ``max_new_tokens``.
+    Introduced in notebook 09b.
+    """
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    was_training = model.training
+    model.eval()
+    replies = []
+    for start in range(0, len(prompt_ids), batch_size):
+        chunk = prompt_ids[start : start + batch_size]
+        width = max(len(p) for p in chunk)
+        ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in chunk])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in chunk])
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=eos_id,
+            pad_token_id=pad_id,
+        )
+        for row in out[:, width:].tolist():
+            replies.append(row[: row.index(eos_id) + 1] if eos_id in row else row)
+    model.train(was_training)
+    return replies
+
+
+def dpo_train(
+    model: nn.Module,
+    pair_logprobs: Callable[[nn.Module, list[int]], tuple[Tensor, Tensor]],
+    ref_chosen: Tensor,
+    ref_rejected: Tensor,
+    *,
+    num_steps: int,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    beta: float = 0.1,
+    seed: int = 0,
+    desc: str = "DPO",
+    progress: bool = True,
+) -> TrainHistory:
+    """Train ``model``'s trainable parameters (e.g. LoRA adapters) with DPO on ``N`` pairs.
+
+    ``pair_logprobs(model, rows) -> (chosen [b], rejected [b])``: the log-probabilities of the
+    chosen and rejected replies of the pairs ``rows`` under ``model`` (e.g. two
+    :func:`reply_logprobs`, or one pass and :func:`stopped_reply_logprobs`); ``ref_chosen``,
+    ``ref_rejected`` ``[N]``: the same under the reference, computed once beforehand. Each step
+    draws ``batch_size`` pairs (shuffled epochs, seeded) and takes an AdamW step (no weight
+    decay, warm-up + cosine schedule, gradient norm clipped at 1) on :func:`dpo_loss`. Returns
+    the loss history (:class:`course_utils.methods.train.TrainHistory`).
+    Introduced in notebook 09b.
+    """
+    if len(ref_chosen) != len(ref_rejected):
+        raise ValueError(
+            f"ref_chosen and ref_rejected must hold one value per pair, got {len(ref_chosen)} "
+            f"and {len(ref_rejected)}"
+        )
+    seed_everything(seed)
+    opt = adamw([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
+
+    def loss_fn(model: nn.Module, rows: list[int]) -> Tensor:
+        policy_chosen, policy_rejected = pair_logprobs(model, rows)
+        return dpo_loss(policy_chosen, policy_rejected, ref_chosen[rows], ref_rejected[rows], beta)
+
+    return train_loop(
+        model,
+        shuffled_batches(list(range(len(ref_chosen))), batch_size, seed=seed),
+        loss_fn,
+        opt,
+        num_steps,
+        scheduler=warmup_cosine_schedule(opt, num_steps, num_steps // 10),
+        desc=desc,
+        progress=progress,
+    )

@@ -1,7 +1,7 @@
 """LoRA, low-rank adaptation (Hu et al., 2021), written from scratch.
 
-Introduced in notebook 08 (LoRA); the reference policy of notebook 09 (toy RLHF) is the same
-model with its adapters switched off (:func:`adapters_disabled`).
+Introduced in notebook 08 (LoRA); the reference policy of notebook 09b (DPO on SmolLM2) is the
+same model with its adapters switched off (:func:`adapters_disabled`).
 
 A frozen linear layer ``y = x W^T + b`` (``W`` is ``[d_out, d_in]``) gets a trainable low-rank
 update::
@@ -240,7 +240,7 @@ def adapters_disabled(model: nn.Module) -> Iterator[nn.Module]:
     """``with adapters_disabled(policy) as reference: ...`` runs the base model (every adapter
     off) and restores each adapter's previous state afterwards.
 
-    Introduced in notebook 08; used for the frozen reference policy in notebook 09.
+    Introduced in notebook 08; used for the frozen reference policy in notebook 09b.
     """
     layers = [m for m in model.modules() if isinstance(m, LoRALinear)]
     before = [m.enabled for m in layers]

@@ -1,4 +1,4 @@
-"""Tests of course_utils.methods.rlhf and course_utils.corpora.rlhf_prompts (notebook 09)."""
+"""Tests of course_utils.methods.rlhf: the toy loop of notebook 09 and the chat-model helpers of 09b."""
 
 import math
 
@@ -11,18 +11,26 @@ from course_utils.methods.rlhf import (
     RewardModel,
     bradley_terry_loss,
     categorical_kl,
+    chat_ids,
     completion_logprobs,
     dpo_implicit_reward,
     dpo_loss,
+    dpo_train,
     frozen_copy,
+    generate_replies,
     grouped_bradley_terry_loss,
     kl_estimate,
     optimal_policy,
+    pack_replies,
     ppo_clip_loss,
+    reply_kl,
+    reply_logprobs,
+    reply_token_logprobs,
     rl_train,
     rloo_advantages,
     sample_completions,
     sequence_kl,
+    stopped_reply_logprobs,
     total_variation,
 )
 from course_utils.models.gpt import GPT, GPTConfig
@@ -277,3 +285,276 @@ def test_grouped_bradley_terry_loss_matches_pairwise():
     )
     with pytest.raises(ValueError, match="labels"):
         grouped_bradley_terry_loss(scores, labels[:, :2])
+
+
+# ----------------------------------------------------------------------------- a real chat model
+# (notebook 09b) on a tiny random Llama and a tiny word-level tokenizer with a chat template
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ '<|im_start|>' + m['role'] + ' ' + m['content'] + ' <|im_end|> ' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant ' }}{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_tokenizer():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["<unk>", "<|im_start|>", "<|im_end|>", "system", "user", "assistant"]
+    words += "what is the capital of kenya ? nairobi . it is big".split()
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|im_end|>"
+    )
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>"]})
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def _tiny_llama(seed=0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=24,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def test_chat_ids_follow_the_template(tiny_tokenizer):
+    tok = tiny_tokenizer
+    prompt, reply = chat_ids(tok, "what is the capital of kenya ?", "nairobi .")
+    words = tok.convert_ids_to_tokens(prompt)
+    assert words[:3] == ["<|im_start|>", "system", "<|im_end|>"]  # system "" is an empty turn
+    assert words[-2:] == ["<|im_start|>", "assistant"]
+    assert tok.convert_ids_to_tokens(reply) == ["nairobi", ".", "<|im_end|>"]
+    no_system, empty = chat_ids(tok, "what is the capital of kenya ?", system=None)
+    assert empty == [] and no_system == prompt[3:]  # this template has no default system turn
+    with pytest.raises(ValueError, match="prompt"):
+        chat_ids(tok, " ")
+
+
+def test_pack_replies_hand_case():
+    packed = pack_replies([[1, 2], [3]], [[4], [5, 6, 7]], pad_id=0)
+    assert packed.input_ids.tolist() == [[1, 2, 4, 0], [3, 5, 6, 7]]
+    assert packed.attention_mask.tolist() == [[1, 1, 1, 0], [1, 1, 1, 1]]
+    assert packed.reply_mask.tolist() == [[False, False, True, False], [False, True, True, True]]
+    first = packed.select([0])  # cut to its own length
+    assert first.input_ids.tolist() == [[1, 2, 4]] and first.reply_mask.tolist() == [[0, 0, 1]]
+    with pytest.raises(ValueError, match="same length"):
+        pack_replies([[1]], [[2], [3]], 0)
+    with pytest.raises(ValueError, match=r"rows \[1\]"):
+        pack_replies([[1], [2]], [[3], []], 0)
+
+
+def _unpadded_reply_logprob(model, prompt, reply):
+    ids = torch.tensor([prompt + reply])
+    logp = F.log_softmax(model(ids).logits[0, :-1], -1)  # position t - 1 scores token t
+    targets = ids[0, 1:]
+    return logp[torch.arange(len(targets)), targets][len(prompt) - 1 :].sum()
+
+
+PROMPTS = [[1, 3, 2, 1, 4, 6, 7], [1, 4, 9, 10, 2, 1, 5], [1, 4, 6, 2, 1, 5]]
+REPLIES = [[12, 13, 2], [14, 15, 16, 17, 2], [18, 2]]
+
+
+def test_reply_logprobs_match_each_sequence_alone():
+    model = _tiny_llama()
+    packed = pack_replies(PROMPTS, REPLIES, pad_id=2)
+    expected = torch.stack(
+        [_unpadded_reply_logprob(model, p, r) for p, r in zip(PROMPTS, REPLIES, strict=True)]
+    )
+    with torch.no_grad():
+        got = reply_logprobs(model, packed)
+        in_batches = reply_logprobs(model, packed, batch_size=2)
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert torch.allclose(in_batches, expected, atol=1e-5)
+    token_logp, stop_logp = reply_token_logprobs(model, packed, stop_id=2)
+    assert (token_logp[~packed.reply_mask] == 0).all() and (token_logp[packed.reply_mask] < 0).all()
+    assert torch.allclose(token_logp.sum(-1), expected, atol=1e-5)
+    # where the token is the stop token itself, both log-probabilities are the same number
+    is_stop = packed.reply_mask & (packed.input_ids == 2)
+    assert torch.allclose(token_logp[is_stop], stop_logp[is_stop])
+    token_logp.sum().backward()  # gradients flow to the weights
+    assert model.model.embed_tokens.weight.grad is not None
+
+
+def test_stopped_reply_equals_the_short_reply_scored_alone():
+    model = _tiny_llama()
+    long = pack_replies(PROMPTS, REPLIES, pad_id=2)
+    num_kept = torch.tensor([1, 3, 0])
+    short = pack_replies(
+        PROMPTS, [r[:k] + [2] for r, k in zip(REPLIES, num_kept.tolist(), strict=True)], 2
+    )
+    with torch.no_grad():
+        token_logp, stop_logp = reply_token_logprobs(model, long, stop_id=2)
+        got = stopped_reply_logprobs(token_logp, stop_logp, long.reply_mask, num_kept)
+        assert torch.allclose(got, reply_logprobs(model, short), atol=1e-5)
+        # keeping every token but the final stop token gives the whole reply back
+        whole = stopped_reply_logprobs(
+            token_logp, stop_logp, long.reply_mask, torch.tensor([2, 4, 1])
+        )
+        assert torch.allclose(whole, token_logp.sum(-1), atol=1e-6)
+    with pytest.raises(ValueError, match="num_kept"):
+        stopped_reply_logprobs(token_logp, stop_logp, long.reply_mask, torch.tensor([3, 0, 0]))
+
+
+def test_generate_replies_batched_equals_one_by_one():
+    model = _tiny_llama(seed=3)
+    alone = [
+        model.generate(torch.tensor([p]), max_new_tokens=6, do_sample=False, pad_token_id=0)[
+            0, len(p) :
+        ].tolist()
+        for p in PROMPTS
+    ]
+    eos = alone[1][2]  # a token the second reply writes third: that reply stops there
+    batched = generate_replies(model, PROMPTS, eos_id=eos, pad_id=0, max_new_tokens=6)
+    for got, full in zip(batched, alone, strict=True):
+        expected = full[: full.index(eos) + 1] if eos in full else full
+        assert got == expected
+    assert batched[1] == alone[1][:3]
+    assert (
+        generate_replies(model, PROMPTS, eos_id=eos, pad_id=0, max_new_tokens=6, batch_size=1)
+        == batched
+    )
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        generate_replies(model, PROMPTS, eos_id=eos, pad_id=0, max_new_tokens=0)
+
+
+def test_reply_kl_against_the_adapters_off_reference():
+    from course_utils.nn.lora import LoRALinear, adapters_disabled, apply_lora
+
+    model = _tiny_llama()
+    apply_lora(model, ["q_proj", "v_proj"], rank=2)
+    packed = pack_replies(PROMPTS, REPLIES, pad_id=2)
+    assert torch.allclose(reply_kl(model, packed), torch.zeros(3), atol=1e-6)  # B = 0 at start
+    torch.manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, LoRALinear):
+            torch.nn.init.normal_(m.lora_B, std=0.5)
+    kl = reply_kl(model, packed, batch_size=2)
+    assert (kl > 0).all()
+    # the same number from a separate frozen copy, taken while the adapters were off
+    with adapters_disabled(model):
+        reference = frozen_copy(model)
+    assert torch.allclose(reply_kl(model, packed, reference=reference), kl, atol=1e-5)
+    # by hand: the exact KL of the next-token distributions, summed over the reply positions
+    with torch.no_grad():
+        p = model(packed.input_ids, attention_mask=packed.attention_mask).logits
+        with adapters_disabled(model):
+            q = model(packed.input_ids, attention_mask=packed.attention_mask).logits
+    per_position = categorical_kl(p[:, :-1], q[:, :-1])  # scores tokens 1..T-1
+    by_hand = (per_position * packed.reply_mask[:, 1:]).sum(-1)
+    assert torch.allclose(kl, by_hand, atol=1e-5)
+
+
+def test_dpo_train_moves_only_the_adapters_and_learns_the_pairs():
+    from course_utils.nn.lora import adapters_disabled, apply_lora
+
+    model = _tiny_llama()
+    apply_lora(model, ["q_proj", "v_proj"], rank=4)
+    chosen = pack_replies(PROMPTS, [[12, 2], [14, 2], [18, 2]], pad_id=2)
+    rejected = pack_replies(PROMPTS, [[12, 13, 2], [14, 15, 2], [18, 19, 2]], pad_id=2)
+
+    def pair_logprobs(model, rows):
+        return reply_logprobs(model, chosen.select(rows)), reply_logprobs(
+            model, rejected.select(rows)
+        )
+
+    with torch.no_grad(), adapters_disabled(model):
+        ref_chosen, ref_rejected = pair_logprobs(model, [0, 1, 2])
+    frozen = {k: v.clone() for k, v in model.state_dict().items() if "lora_" not in k}
+    history = dpo_train(
+        model, pair_logprobs, ref_chosen, ref_rejected, num_steps=30, batch_size=3, lr=5e-2,
+        beta=1.0, progress=False,
+    )  # fmt: skip
+    assert len(history.losses) == 30 and history.losses[0] == pytest.approx(math.log(2), abs=1e-5)
+    assert history.losses[-1] < 0.55  # from log 2 = 0.69
+    with torch.no_grad():
+        policy_chosen, policy_rejected = pair_logprobs(model, [0, 1, 2])
+    margin = (policy_chosen - ref_chosen) - (policy_rejected - ref_rejected)
+    assert (margin > 0).all()
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in frozen.items())  # the base model is untouched
+    with pytest.raises(ValueError, match="one value per pair"):
+        dpo_train(model, pair_logprobs, ref_chosen, ref_rejected[:2], num_steps=1)
+
+
+def test_dpo_loss_agrees_with_trl():
+    """The course's dpo_loss = TRL's DPOTrainer loss (loss_type "sigmoid") on the same
+    log-probabilities, values and gradients. TRL computes its loss inside
+    ``DPOTrainer._compute_loss``; we call that very method on a stand-in trainer that holds
+    only the settings it reads, with pre-computed reference log-probabilities and a stand-in
+    model whose per-token log-probabilities sum to the policy's sequence log-probabilities."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    trl_dpo = pytest.importorskip("trl.trainer.dpo_trainer")
+
+    class StandInTrainer:
+        compute_loss = trl_dpo.DPOTrainer.compute_loss  # TRL's own code, called on this object
+        _compute_loss = trl_dpo.DPOTrainer._compute_loss
+
+        def __init__(self, beta):
+            self.beta, self.loss_types, self.loss_weights = beta, ["sigmoid"], [1.0]
+            self.f_divergence_type, self.ld_alpha, self.use_weighting = "reverse_kl", None, False
+            self.precompute_ref_logps, self.aux_loss_enabled = True, False
+            self.model = SimpleNamespace(training=True)
+            self.accelerator = SimpleNamespace(
+                device="cpu", gather=lambda t: t, gather_for_metrics=lambda t: t
+            )
+            self._metrics = defaultdict(lambda: defaultdict(list))
+            self._total_train_tokens, self._tp_size = 0, 1
+
+    def stand_in_model(policy_logps):
+        # TRL's fused LM head returns per-token log-probabilities [2N, T - 1], chosen rows
+        # first; one completion token per row makes them the sequence log-probabilities.
+        def forward(**kwargs):
+            n = len(policy_logps)
+            return SimpleNamespace(
+                log_probs=policy_logps[:, None],
+                entropy=torch.zeros(n, 1),
+                mean_logits=torch.zeros(n, 1),
+                is_top1=torch.zeros(n, 1, dtype=torch.bool),
+            )
+
+        return forward
+
+    g = torch.Generator().manual_seed(0)
+    n = 6
+    policy_chosen, policy_rejected, ref_chosen, ref_rejected = (
+        -20 * torch.rand(n, generator=g) for _ in range(4)
+    )
+    for beta in (0.1, 0.5, 2.0):
+        ours_c, ours_r = (
+            policy_chosen.clone().requires_grad_(),
+            policy_rejected.clone().requires_grad_(),
+        )
+        ours = dpo_loss(ours_c, ours_r, ref_chosen, ref_rejected, beta)
+        ours.backward()
+        trl_c, trl_r = (
+            policy_chosen.clone().requires_grad_(),
+            policy_rejected.clone().requires_grad_(),
+        )
+        inputs = {
+            "input_ids": torch.zeros(2 * n, 2, dtype=torch.long),
+            "attention_mask": torch.ones(2 * n, 2, dtype=torch.long),
+            "completion_mask": torch.tensor([[0, 1]] * (2 * n)),
+            "ref_chosen_logps": ref_chosen,
+            "ref_rejected_logps": ref_rejected,
+        }
+        theirs = StandInTrainer(beta).compute_loss(
+            stand_in_model(torch.cat([trl_c, trl_r])), inputs
+        )
+        theirs.backward()
+        assert theirs.item() == pytest.approx(ours.item(), rel=1e-6)
+        assert torch.allclose(trl_c.grad, ours_c.grad, atol=1e-7)
+        assert torch.allclose(trl_r.grad, ours_r.grad, atol=1e-7)
